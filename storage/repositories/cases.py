@@ -1,0 +1,131 @@
+"""Cases and their encrypted answers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.cases import CaseStatus, Urgency, new_case_code
+from storage.models import Answer, Case, utcnow
+from storage.vault import OwnerKind, Vault, binding
+
+_CODE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case's plaintext metadata, as the domain sees it."""
+
+    id: uuid.UUID
+    code: str
+    status: CaseStatus
+    urgency: Urgency
+    questionnaire_version: str
+    report_count: int
+    created_at: datetime
+
+
+def _record(row: Case) -> CaseRecord:
+    return CaseRecord(
+        id=row.id,
+        code=row.code,
+        status=CaseStatus(row.status),
+        urgency=Urgency(row.urgency),
+        questionnaire_version=row.questionnaire_version,
+        report_count=row.report_count,
+        created_at=row.created_at,
+    )
+
+
+class CaseRepository:
+    """Create cases, store and read their answers, shred them."""
+
+    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+        self._session = session
+        self._vault = vault
+
+    async def create(
+        self,
+        *,
+        questionnaire_version: str,
+        reporter_id: uuid.UUID | None = None,
+        status: CaseStatus = CaseStatus.DRAFT,
+        urgency: Urgency = Urgency.NORMAL,
+    ) -> CaseRecord:
+        """A new case with its own data key and a fresh public code."""
+        case_id = uuid.uuid4()
+        await self._vault.create(self._session, OwnerKind.CASE, case_id)
+        for _ in range(_CODE_ATTEMPTS):
+            row = Case(
+                id=case_id,
+                code=new_case_code(),
+                status=status.value,
+                urgency=urgency.value,
+                questionnaire_version=questionnaire_version,
+                reporter_id=reporter_id,
+                report_count=1,
+            )
+            try:
+                async with self._session.begin_nested():
+                    self._session.add(row)
+                    await self._session.flush()
+            except IntegrityError:  # a code collision, about 1 in 2**60: draw again
+                continue
+            return _record(row)
+        raise RuntimeError("could not draw a unique case code")
+
+    async def get(self, case_id: uuid.UUID) -> CaseRecord | None:
+        """A case's metadata by id."""
+        row = await self._session.get(Case, case_id)
+        return None if row is None else _record(row)
+
+    async def by_code(self, code: str) -> CaseRecord | None:
+        """A case's metadata by its public code."""
+        result = await self._session.execute(select(Case).where(Case.code == code))
+        row = result.scalar_one_or_none()
+        return None if row is None else _record(row)
+
+    async def put_answer(self, case_id: uuid.UUID, question_id: str, value: Any) -> None:
+        """Store (or replace) one answer, encrypted and bound to its case, field and row."""
+        key = await self._vault.get(self._session, OwnerKind.CASE, case_id)
+        result = await self._session.execute(
+            select(Answer).where(Answer.case_id == case_id, Answer.question_id == question_id)
+        )
+        row = result.scalar_one_or_none()
+        if row is None:
+            row = Answer(id=uuid.uuid4(), case_id=case_id, question_id=question_id, value=b"")
+            self._session.add(row)
+        row.value = key.encrypt_json(
+            value, binding(OwnerKind.CASE, case_id, "answers", question_id, row.id)
+        )
+        row.updated_at = utcnow()
+        await self._session.flush()
+
+    async def answers(self, case_id: uuid.UUID) -> dict[str, Any]:
+        """Every answer of a case, decrypted; DecryptionError if any was tampered with."""
+        key = await self._vault.get(self._session, OwnerKind.CASE, case_id)
+        result = await self._session.execute(select(Answer).where(Answer.case_id == case_id))
+        return {
+            row.question_id: key.decrypt_json(
+                row.value, binding(OwnerKind.CASE, case_id, "answers", row.question_id, row.id)
+            )
+            for row in result.scalars()
+        }
+
+    async def delete_answer(self, case_id: uuid.UUID, question_id: str) -> None:
+        """Remove one answer (the reporter went back and skipped it)."""
+        await self._session.execute(
+            delete(Answer).where(Answer.case_id == case_id, Answer.question_id == question_id)
+        )
+
+    async def shred(self, case_id: uuid.UUID) -> bool:
+        """Crypto-shred a case: destroy its data key, then delete its rows."""
+        destroyed = await self._vault.shred(self._session, case_id)
+        await self._session.execute(delete(Case).where(Case.id == case_id))
+        return destroyed
