@@ -27,7 +27,7 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).
 }
 
 # Loggers that would put URLs (with the token) or payloads into the log below WARNING.
-QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "hpack", "asyncio")
+QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "hpack", "asyncio", "alembic")
 
 
 def describe_exception(exc: BaseException) -> dict[str, str]:

@@ -75,7 +75,8 @@ def unframe(framed: bytes) -> bytes:
 
     Raises:
         ValueError: If the frame is shorter than its prefix, the prefix claims more
-            bytes than present, or any padding byte is not zero.
+            bytes than present, the size is neither exact nor the bucket size, or
+            any padding byte is not zero.
     """
     if len(framed) < LENGTH_PREFIX:
         raise ValueError("framed plaintext is shorter than its length prefix")
@@ -83,6 +84,10 @@ def unframe(framed: bytes) -> bytes:
     end = LENGTH_PREFIX + size
     if end > len(framed):
         raise ValueError("length prefix exceeds the framed plaintext")
+    # Only the two sizes frame() produces are accepted, so each plaintext has one
+    # encoding.
+    if len(framed) not in (end, bucket_size(end)):
+        raise ValueError("framed size matches neither the exact nor the bucketed length")
     # bytes.count runs in C, so checking 64 KiB of padding costs microseconds.
     if framed.count(0, end) != len(framed) - end:
         raise ValueError("padding bytes are not zero")

@@ -12,7 +12,7 @@ from storage.keyring import Keyring, KeyringHolder
 from storage.store import SqlStore
 from storage.vault import Vault
 from tests import databases
-from tests.databases import Templates, TestDatabase
+from tests.databases import ScratchDatabase, Templates
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database(
     request: pytest.FixtureRequest, templates: Templates, tmp_path: Path
-) -> AsyncIterator[TestDatabase]:
+) -> AsyncIterator[ScratchDatabase]:
     """A migrated database of its own for each test, on SQLite and on PostgreSQL."""
     data_dir = tmp_path / "data"
     if request.param == "sqlite":
@@ -49,7 +49,7 @@ def keyring(keyring_path: Path) -> Keyring:
 
 
 @pytest.fixture
-async def store(database: TestDatabase, keyring: Keyring) -> AsyncIterator[SqlStore]:
+async def store(database: ScratchDatabase, keyring: Keyring) -> AsyncIterator[SqlStore]:
     """A SqlStore on this test's database and keyring."""
     engine = make_engine(database.url)
     yield SqlStore(make_sessionmaker(engine), Vault(KeyringHolder(keyring.path)))

@@ -60,7 +60,8 @@ def pg_unavailable_reason() -> str | None:
     try:
         asyncio.run(pg_admin("SELECT 1"))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return f"PostgreSQL not reachable at {make_url(PG_URL).host}:{make_url(PG_URL).port} ({type(exc).__name__})"
+        where = make_url(PG_URL)
+        return f"PostgreSQL not reachable at {where.host}:{where.port} ({type(exc).__name__})"
     return None
 
 
@@ -103,7 +104,7 @@ def require_pg(templates: Templates) -> str:
 
 
 @dataclass(frozen=True)
-class TestDatabase:
+class ScratchDatabase:
     """One test's database."""
 
     backend: str
@@ -111,23 +112,23 @@ class TestDatabase:
     data_dir: Path  # where a SQLite file and its -wal/-journal live (unused for PostgreSQL)
 
 
-async def sqlite_copy(templates: Templates, data_dir: Path) -> TestDatabase:
+async def sqlite_copy(templates: Templates, data_dir: Path) -> ScratchDatabase:
     """A fresh, migrated SQLite database under `data_dir`."""
     data_dir.mkdir(parents=True, exist_ok=True)
     target = data_dir / "intake.db"
     shutil.copyfile(templates.sqlite_file, target)
-    return TestDatabase("sqlite", f"sqlite+aiosqlite:///{target}", data_dir)
+    return ScratchDatabase("sqlite", f"sqlite+aiosqlite:///{target}", data_dir)
 
 
-async def pg_copy(templates: Templates, data_dir: Path) -> TestDatabase:
+async def pg_copy(templates: Templates, data_dir: Path) -> ScratchDatabase:
     """A fresh, migrated PostgreSQL database copied from the template."""
     template = require_pg(templates)
     name = f"intake_t_{uuid.uuid4().hex[:12]}"
     await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return TestDatabase("postgres", pg_url(name), data_dir)
+    return ScratchDatabase("postgres", pg_url(name), data_dir)
 
 
-async def drop(database: TestDatabase) -> None:
+async def drop(database: ScratchDatabase) -> None:
     """Drop a PostgreSQL test database (SQLite files go with tmp_path)."""
     if database.backend == "postgres":
         name = make_url(database.url).database

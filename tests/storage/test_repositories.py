@@ -9,7 +9,7 @@ from bot.domain.cases import CaseStatus
 from bot.domain.conversation import ConversationState
 from bot.domain.people import TelegramIdentity
 from storage.crypto import DecryptionError
-from storage.models import Answer, Conversation, Reporter
+from storage.models import Answer, AuditEntry, Conversation, Reporter
 from storage.store import SqlStore
 from storage.vault import KeyShreddedError
 
@@ -63,7 +63,8 @@ async def test_answers_swapped_between_fields_are_refused(store: SqlStore) -> No
     async with store.transaction() as tx:
         with pytest.raises(DecryptionError) as refused:
             await tx.cases.answers(case.id)
-    assert "first" not in str(refused.value) and "second" not in str(refused.value)
+    assert "first" not in str(refused.value)
+    assert "second" not in str(refused.value)
 
 
 async def test_answers_moved_to_another_case_are_refused(store: SqlStore) -> None:
@@ -94,7 +95,8 @@ async def test_conversation_state_is_stored_encrypted(store: SqlStore) -> None:
         loaded = await tx.load_conversation(reporter)
         raw = (await tx.session.execute(select(Conversation.state))).scalar_one()
     assert loaded == state
-    assert "Олена".encode() not in raw and b"q3" not in raw
+    assert "Олена".encode() not in raw
+    assert b"q3" not in raw
 
 
 async def test_shredding_a_case_destroys_its_key_and_rows(store: SqlStore) -> None:
@@ -121,8 +123,6 @@ async def test_a_redelivered_update_is_claimed_once(store: SqlStore) -> None:
 
 
 async def test_audit_chain_verifies_and_detects_an_edit(store: SqlStore) -> None:
-    from storage.models import AuditEntry
-
     async with store.transaction() as tx:
         for action in ("role.grant", "case.view", "case.close"):
             await tx.audit.append("staff:1", action, case_code="AAAA-BBBB-CCCC")
