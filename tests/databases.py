@@ -55,14 +55,19 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
-def pg_unavailable_reason() -> str | None:
+async def pg_unavailable_reason_async() -> str | None:
     """Why PostgreSQL cannot be used, or None when it answers."""
     try:
-        asyncio.run(pg_admin("SELECT 1"))
+        await pg_admin("SELECT 1")
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         where = make_url(PG_URL)
         return f"PostgreSQL not reachable at {where.host}:{where.port} ({type(exc).__name__})"
     return None
+
+
+def pg_unavailable_reason() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it answers (outside an event loop)."""
+    return asyncio.run(pg_unavailable_reason_async())
 
 
 @dataclass(frozen=True)
