@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -116,6 +117,10 @@ class Case(Base):
     # Blind index of the detained person's normalised name and date of birth (duplicates).
     person_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
     report_count: Mapped[int] = mapped_column(Integer, default=1)
+    # A later report of the same person points at the first case (a coordinator confirms merges).
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     tier0_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -138,6 +143,37 @@ class Answer(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Attachment(Base):
+    """A photo or document, stored as encrypted chunks; name, type and size are encrypted too.
+
+    `complete` turns true only once every chunk is stored, so a download cut short by a crash
+    is never mistaken for a whole file (and is swept away later).
+    """
+
+    __tablename__ = "attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    meta: Mapped[bytes | None] = mapped_column(LargeBinary)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AttachmentChunk(Base):
+    """One encrypted piece of an attachment, bound to its attachment and position."""
+
+    __tablename__ = "attachment_chunks"
+
+    attachment_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Conversation(Base):

@@ -5,17 +5,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.cases import Priority, Urgency
 from bot.domain.conversation import ConversationState
 from bot.domain.people import TelegramIdentity
-from storage.models import ProcessedUpdate
+from bot.domain.ports import CaseInfo
+from storage.models import ProcessedUpdate, Reporter
 from storage.repositories.audit import AuditLog
-from storage.repositories.cases import CaseRepository
+from storage.repositories.cases import CaseRecord, CaseRepository
 from storage.repositories.conversations import ConversationRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reporters import ReporterRepository
 from storage.vault import Vault
 
@@ -29,6 +34,8 @@ class SqlTransaction:
         self.conversations = ConversationRepository(session, vault)
         self.cases = CaseRepository(session, vault)
         self.audit = AuditLog(session)
+        self.outbox = OutboxRepository(session, vault)
+        self._vault = vault
 
     async def claim_update(self, update_id: int) -> bool:
         """Record the update id; False when an earlier delivery already committed it."""
@@ -50,6 +57,83 @@ class SqlTransaction:
     async def save_conversation(self, reporter_id: uuid.UUID, state: ConversationState) -> None:
         """Store the reporter's conversation state."""
         await self.conversations.save(reporter_id, state)
+
+    # -- the reporter conversation (bot.domain.ports.IntakeTransaction) ------------------------
+
+    async def create_case(self, reporter_id: uuid.UUID, questionnaire_version: str) -> CaseInfo:
+        """A new draft case of this reporter."""
+        record = await self.cases.create(
+            questionnaire_version=questionnaire_version, reporter_id=reporter_id
+        )
+        return _info(record)
+
+    async def case_info(self, case_id: uuid.UUID) -> CaseInfo | None:
+        """A case's metadata, or None once shredded."""
+        record = await self.cases.get(case_id)
+        return None if record is None else _info(record)
+
+    async def latest_case(self, reporter_id: uuid.UUID) -> CaseInfo | None:
+        """The reporter's newest case past the draft stage."""
+        record = await self.cases.latest_for_reporter(reporter_id)
+        return None if record is None else _info(record)
+
+    async def case_answers(self, case_id: uuid.UUID) -> dict[str, Any]:
+        """Every answer of a case, decrypted."""
+        return await self.cases.answers(case_id)
+
+    async def put_answer(self, case_id: uuid.UUID, question_id: str, value: Any) -> None:
+        """Store or replace an answer, and mark the case active."""
+        await self.cases.put_answer(case_id, question_id, value)
+        await self.cases.touch(case_id)
+
+    async def delete_answer(self, case_id: uuid.UUID, question_id: str) -> None:
+        """Remove an answer."""
+        await self.cases.delete_answer(case_id, question_id)
+        await self.cases.touch(case_id)
+
+    async def complete_tier0(
+        self, case_id: uuid.UUID, urgency: Urgency, person_key: str | None, now: datetime
+    ) -> CaseInfo | None:
+        """Make the case live; link it to an earlier report of the same person."""
+        earlier = await self.cases.complete_tier0(case_id, urgency, person_key, now)
+        return None if earlier is None else _info(earlier)
+
+    async def set_urgency(self, case_id: uuid.UUID, urgency: Urgency) -> None:
+        """Change a case's urgency."""
+        await self.cases.set_urgency(case_id, urgency)
+
+    async def mark_submitted(self, case_id: uuid.UUID, now: datetime) -> None:
+        """Record the final submission."""
+        await self.cases.mark_submitted(case_id, now)
+
+    async def enqueue_case_event(self, case_id: uuid.UUID, kind: str, priority: Priority) -> None:
+        """Queue a message about the case for the lawyers' chat."""
+        await self.outbox.enqueue(
+            kind=kind, priority=priority, destination="lawyers", case_id=case_id
+        )
+
+    async def shred_case(self, case_id: uuid.UUID) -> None:
+        """Crypto-shred a case."""
+        await self.cases.shred(case_id)
+
+    async def erase_reporter(self, reporter_id: uuid.UUID) -> int:
+        """Crypto-shred a reporter and every case they opened."""
+        case_ids = await self.cases.ids_for_reporter(reporter_id)
+        for case_id in case_ids:
+            await self.cases.shred(case_id)
+        await self._vault.shred(self.session, reporter_id)
+        await self.session.execute(delete(Reporter).where(Reporter.id == reporter_id))
+        return len(case_ids)
+
+    async def count_cases(
+        self, reporter_id: uuid.UUID, *, since: datetime | None = None, open_only: bool = False
+    ) -> int:
+        """How many cases the reporter opened."""
+        return await self.cases.count_for_reporter(reporter_id, since=since, open_only=open_only)
+
+
+def _info(record: CaseRecord) -> CaseInfo:
+    return CaseInfo(record.id, record.code, record.status, record.urgency)
 
 
 class SqlStore:

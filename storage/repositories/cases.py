@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.cases import CaseStatus, Urgency, new_case_code
 from storage.models import Answer, Case, utcnow
 from storage.vault import OwnerKind, Vault, binding
+
+PERSON_PURPOSE = "person"
+DUPLICATE_WINDOW = timedelta(days=30)
+CLOSED_STATUSES = frozenset(
+    {CaseStatus.RELEASED, CaseStatus.DEPORTED, CaseStatus.CONVICTED, CaseStatus.CLOSED}
+)
 
 _CODE_ATTEMPTS = 5
 
@@ -122,6 +128,99 @@ class CaseRepository:
         """Remove one answer (the reporter went back and skipped it)."""
         await self._session.execute(
             delete(Answer).where(Answer.case_id == case_id, Answer.question_id == question_id)
+        )
+
+    async def complete_tier0(
+        self, case_id: uuid.UUID, urgency: Urgency, person_key: str | None, now: datetime
+    ) -> CaseRecord | None:
+        """Make a draft live; attach it to an earlier case of the same person, if any."""
+        row = await self._session.get(Case, case_id)
+        if row is None:
+            raise LookupError("no such case")
+        row.status = CaseStatus.NEW.value
+        row.urgency = urgency.value
+        row.tier0_completed_at = now
+        if person_key is None:
+            return None
+        row.person_index = self._vault.lookup(PERSON_PURPOSE, person_key)
+        earlier = (
+            await self._session.execute(
+                select(Case)
+                .where(
+                    Case.person_index == row.person_index,
+                    Case.id != case_id,
+                    Case.status != CaseStatus.DRAFT.value,
+                    Case.created_at >= now - DUPLICATE_WINDOW,
+                )
+                .order_by(Case.created_at)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if earlier is None:
+            return None
+        first_id = earlier.duplicate_of or earlier.id
+        row.duplicate_of = first_id
+        await self._session.execute(
+            update(Case).where(Case.id == first_id).values(report_count=Case.report_count + 1)
+        )
+        first = await self._session.get(Case, first_id)
+        return None if first is None else _record(first)
+
+    async def set_urgency(self, case_id: uuid.UUID, urgency: Urgency) -> None:
+        """Change a case's urgency."""
+        await self._session.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(urgency=urgency.value, updated_at=utcnow())
+        )
+
+    async def mark_submitted(self, case_id: uuid.UUID, now: datetime) -> None:
+        """Record the reporter's final submission."""
+        await self._session.execute(
+            update(Case).where(Case.id == case_id).values(submitted_at=now, updated_at=now)
+        )
+
+    async def latest_for_reporter(self, reporter_id: uuid.UUID) -> CaseRecord | None:
+        """The reporter's newest case past the draft stage."""
+        row = (
+            await self._session.execute(
+                select(Case)
+                .where(Case.reporter_id == reporter_id, Case.status != CaseStatus.DRAFT.value)
+                .order_by(Case.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        return None if row is None else _record(row)
+
+    async def ids_for_reporter(self, reporter_id: uuid.UUID) -> list[uuid.UUID]:
+        """Every case of a reporter."""
+        result = await self._session.execute(select(Case.id).where(Case.reporter_id == reporter_id))
+        return list(result.scalars())
+
+    async def count_for_reporter(
+        self, reporter_id: uuid.UUID, *, since: datetime | None = None, open_only: bool = False
+    ) -> int:
+        """How many cases a reporter opened (since a moment, or still open)."""
+        query = select(func.count()).select_from(Case).where(Case.reporter_id == reporter_id)
+        if since is not None:
+            query = query.where(Case.created_at >= since)
+        if open_only:
+            query = query.where(Case.status.not_in([s.value for s in CLOSED_STATUSES]))
+        return int((await self._session.execute(query)).scalar_one())
+
+    async def stale_drafts(self, before: datetime, limit: int = 500) -> list[uuid.UUID]:
+        """Drafts untouched since `before` (abandoned before Tier 0 was complete)."""
+        result = await self._session.execute(
+            select(Case.id)
+            .where(Case.status == CaseStatus.DRAFT.value, Case.updated_at < before)
+            .limit(limit)
+        )
+        return list(result.scalars())
+
+    async def touch(self, case_id: uuid.UUID) -> None:
+        """Note activity on a case (keeps an active draft from being swept)."""
+        await self._session.execute(
+            update(Case).where(Case.id == case_id).values(updated_at=utcnow())
         )
 
     async def shred(self, case_id: uuid.UUID) -> bool:
