@@ -11,35 +11,63 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.domain.intake import IntakePolicy, IntakeService
+from bot.i18n import Catalogs
+from bot.logging_setup import quiet_url_loggers
 from bot.runtime import Runtime, StartupError
-from bot.telegram import handlers
+from bot.telegram import wiring
+from bot.telegram.janitor import schedule_janitor
 from bot.telegram.processor import PerChatUpdateProcessor
+from bot.telegram.reporter import ReporterBot
+from bot.telegram.throttle import RateLimiter
+from storage.repositories.attachments import AttachmentWriter
 
 log = logging.getLogger(__name__)
 
 REPORTER_COMMANDS = (
     BotCommand("start", "Begin a report"),
-    BotCommand("help", "What this bot does"),
+    BotCommand("status", "Status of your report"),
+    BotCommand("add", "Add information to your report"),
+    BotCommand("language", "Change the language"),
+    BotCommand("wipe", "Delete this conversation from your phone"),
+    BotCommand("erase", "Erase your data"),
+    BotCommand("help", "What this bot can do"),
 )
 
 
 def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
     """The Application, pointed at TELEGRAM_API_URL, paced by AIORateLimiter."""
-    settings = runtime.settings
-    token = settings.token
+    quiet_url_loggers()  # whoever set up logging, URLs with the token stay out of it
+    token = runtime.settings.token
     if token is None:
         raise StartupError("BOT_TOKEN is not set.")
     application = (
         ApplicationBuilder()
         .token(token)
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(settings.bot_file_base_url)
+        .base_url(runtime.settings.bot_api_base_url)
+        .base_file_url(runtime.settings.bot_file_base_url)
         # Paces requests under Telegram's limits before Telegram enforces them.
         .rate_limiter(AIORateLimiter())
         .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
-    handlers.register(application, runtime.store)
+    settings = runtime.settings
+    policy = IntakePolicy(
+        max_reports_per_day=settings.max_reports_per_day,
+        max_open_reports=settings.max_open_reports,
+        wipe_by_default=settings.wipe_chat_by_default,
+    )
+    reporter = ReporterBot(
+        store=runtime.store,
+        service=IntakeService(runtime.questionnaire, policy),
+        catalogs=Catalogs(),
+        writer=AttachmentWriter(runtime.sessions, runtime.store.vault),
+        fetcher=runtime.fetcher,
+        clock=runtime.now,
+        limiter=RateLimiter(settings.max_messages_per_minute),
+    )
+    wiring.register(application, reporter)
+    schedule_janitor(application, runtime)
     return application
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +71,13 @@ class Settings(BaseSettings):
     lawyer_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     coordinator_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     log_level: str = "INFO"
+    timezone: str = "Asia/Almaty"
+    questionnaire_path: Path | None = None
+    draft_ttl_hours: float = Field(default=6.0, gt=0)
+    wipe_chat_by_default: bool = False
+    max_reports_per_day: int = Field(default=5, ge=1)
+    max_open_reports: int = Field(default=3, ge=1)
+    max_messages_per_minute: int = Field(default=60, ge=1)
 
     @field_validator("lawyer_ids", "coordinator_ids", mode="before")
     @classmethod
@@ -96,6 +104,18 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"LOG_LEVEL: {level[:20]!r} is not one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _zone(cls, value: object) -> str:
+        name = str(value).strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"TIMEZONE: {name[:40]!r} is not a time zone such as Asia/Almaty"
+            ) from None
+        return name
 
     @field_validator("telegram_api_url", mode="before")
     @classmethod
@@ -149,6 +169,11 @@ class Settings(BaseSettings):
     def bot_file_base_url(self) -> str:
         """File URL prefix: `{url}/file/bot<token>/<path>`."""
         return f"{self.telegram_api_url}/file/bot"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone in which reporters' times ("today 14:30") are read."""
+        return ZoneInfo(self.timezone)
 
     @property
     def log_level_number(self) -> int:

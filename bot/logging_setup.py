@@ -28,6 +28,8 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).
 
 # Loggers that would put URLs (with the token) or payloads into the log below WARNING.
 QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "hpack", "asyncio", "alembic")
+# python-telegram-bot logs whole updates and request parameters (message text) at DEBUG.
+INFO_ONLY_LOGGERS = ("telegram", "apscheduler")
 
 
 def describe_exception(exc: BaseException) -> dict[str, str]:
@@ -79,6 +81,15 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, level))
+    quiet_url_loggers()
     return handler
+
+
+def quiet_url_loggers() -> None:
+    """Keep libraries that log request URLs (with the bot token) or payloads at WARNING."""
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.WARNING, logger.level))
+    for name in INFO_ONLY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.INFO, logger.level))

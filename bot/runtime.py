@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.domain.questionnaire.flow import Questionnaire
+from bot.domain.questionnaire.schema import QuestionnaireError
+from bot.telegram.downloads import FileFetcher
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.keyring import Keyring, KeyringError, KeyringHolder
@@ -32,9 +36,16 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     keys: KeyringHolder
     store: SqlStore
+    questionnaire: Questionnaire
+    fetcher: FileFetcher = field(default_factory=FileFetcher)
+
+    def now(self) -> datetime:
+        """The current time in the deployment's time zone."""
+        return datetime.now(self.settings.zone)
 
     async def close(self) -> None:
-        """Release the database pool."""
+        """Release the database pool and the download client."""
+        await self.fetcher.close()
         await self.engine.dispose()
 
 
@@ -80,8 +91,19 @@ async def open_keyring(settings: Settings, engine: AsyncEngine, *, create: bool)
         raise StartupError(str(exc)) from None
 
 
+def load_questionnaire(settings: Settings) -> Questionnaire:
+    """The questionnaire definition, checked; StartupError names the problem."""
+    try:
+        if settings.questionnaire_path is None:
+            return Questionnaire.load()
+        return Questionnaire.load(settings.questionnaire_path)
+    except QuestionnaireError as exc:
+        raise StartupError(f"QUESTIONNAIRE_PATH: {exc}") from None
+
+
 async def open_runtime(settings: Settings, *, create_keyring: bool = True) -> Runtime:
     """Connect, migrate to the newest schema, load keys: everything `run` needs, checked."""
+    questionnaire = load_questionnaire(settings)
     engine = make_engine(settings.database_dsn)
     try:
         await check_database(engine)
@@ -96,4 +118,5 @@ async def open_runtime(settings: Settings, *, create_keyring: bool = True) -> Ru
         await engine.dispose()
         raise
     sessions = make_sessionmaker(engine)
-    return Runtime(settings, engine, sessions, keys, SqlStore(sessions, Vault(keys)))
+    store = SqlStore(sessions, Vault(keys))
+    return Runtime(settings, engine, sessions, keys, store, questionnaire)

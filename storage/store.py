@@ -17,6 +17,7 @@ from bot.domain.conversation import ConversationState
 from bot.domain.people import TelegramIdentity
 from bot.domain.ports import CaseInfo
 from storage.models import ProcessedUpdate, Reporter
+from storage.repositories.attachments import AttachmentRepository
 from storage.repositories.audit import AuditLog
 from storage.repositories.cases import CaseRecord, CaseRepository
 from storage.repositories.conversations import ConversationRepository
@@ -35,6 +36,7 @@ class SqlTransaction:
         self.cases = CaseRepository(session, vault)
         self.audit = AuditLog(session)
         self.outbox = OutboxRepository(session, vault)
+        self.attachments = AttachmentRepository(session, vault)
         self._vault = vault
 
     async def claim_update(self, update_id: int) -> bool:
@@ -90,6 +92,14 @@ class SqlTransaction:
         """Remove an answer."""
         await self.cases.delete_answer(case_id, question_id)
         await self.cases.touch(case_id)
+
+    async def attach_file(self, case_id: uuid.UUID, attachment_id: str) -> bool:
+        """Keep an uploaded attachment with its case."""
+        try:
+            parsed = uuid.UUID(attachment_id)
+        except ValueError:
+            return False
+        return await self.attachments.accept(case_id, parsed)
 
     async def complete_tier0(
         self, case_id: uuid.UUID, urgency: Urgency, person_key: str | None, now: datetime

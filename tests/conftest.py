@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from storage.store import SqlStore
 from storage.vault import Vault
 from tests import databases
 from tests.databases import ScratchDatabase, Templates
+
+# python-telegram-bot 22 warns unless durations are opted in to timedelta (RetryAfter and co.).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 @pytest.fixture(scope="session")

@@ -78,6 +78,10 @@ class IntakeTransaction(Transaction, Protocol):
         """Remove an answer."""
         ...
 
+    async def attach_file(self, case_id: uuid.UUID, attachment_id: str) -> bool:
+        """Keep an uploaded attachment with the case; False if it is not this case's."""
+        ...
+
     async def complete_tier0(
         self, case_id: uuid.UUID, urgency: Urgency, person_key: str | None, now: datetime
     ) -> CaseInfo | None:
