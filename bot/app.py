@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
+from bot.alerts.setup import REPLIES_OVERALL_RATE, AlertStack, bootstrap_staff, build_alerts
 from bot.domain.intake import IntakePolicy, IntakeService
 from bot.i18n import Catalogs
 from bot.logging_setup import quiet_url_loggers
@@ -18,6 +21,7 @@ from bot.runtime import Runtime, StartupError
 from bot.telegram import wiring
 from bot.telegram.janitor import schedule_janitor
 from bot.telegram.processor import PerChatUpdateProcessor
+from bot.telegram.ratelimit import ChatPacedRateLimiter
 from bot.telegram.reporter import ReporterBot
 from bot.telegram.throttle import RateLimiter
 from storage.repositories.attachments import AttachmentWriter
@@ -35,23 +39,35 @@ REPORTER_COMMANDS = (
 )
 
 
-def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg]
-    """The Application, pointed at TELEGRAM_API_URL, paced by AIORateLimiter."""
+@dataclass
+class Bot:
+    """The Application (reporters, staff commands) and the alerting stack beside it."""
+
+    application: Application  # type: ignore[type-arg]
+    alerts: AlertStack
+
+
+def build_application(runtime: Runtime) -> Bot:
+    """The Application pointed at TELEGRAM_API_URL and paced under Telegram's limits."""
     quiet_url_loggers()  # whoever set up logging, URLs with the token stay out of it
-    token = runtime.settings.token
+    settings = runtime.settings
+    token = settings.token
     if token is None:
         raise StartupError("BOT_TOKEN is not set.")
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token)
-        .base_url(runtime.settings.bot_api_base_url)
-        .base_file_url(runtime.settings.bot_file_base_url)
-        # Paces requests under Telegram's limits before Telegram enforces them.
-        .rate_limiter(AIORateLimiter())
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_file_base_url)
         .concurrent_updates(PerChatUpdateProcessor())
-        .build()
     )
-    settings = runtime.settings
+    # Pace replies under Telegram's limits before Telegram enforces them; alerts have a lane of
+    # their own (bot/alerts/setup.py).
+    limiter = ChatPacedRateLimiter(overall_max_rate=REPLIES_OVERALL_RATE)
+    application: Application = (  # type: ignore[type-arg]
+        builder.rate_limiter(limiter).build() if settings.rate_limits else builder.build()
+    )
+    catalogs = Catalogs()
     policy = IntakePolicy(
         max_reports_per_day=settings.max_reports_per_day,
         max_open_reports=settings.max_open_reports,
@@ -60,27 +76,22 @@ def build_application(runtime: Runtime) -> Application:  # type: ignore[type-arg
     reporter = ReporterBot(
         store=runtime.store,
         service=IntakeService(runtime.questionnaire, policy),
-        catalogs=Catalogs(),
+        catalogs=catalogs,
         writer=AttachmentWriter(runtime.sessions, runtime.store.vault),
         fetcher=runtime.fetcher,
         clock=runtime.now,
         limiter=RateLimiter(settings.max_messages_per_minute),
     )
+    alerts = build_alerts(runtime, application, catalogs)
     wiring.register(application, reporter)
     schedule_janitor(application, runtime)
-    return application
+    return Bot(application, alerts)
 
 
-async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or `stop` is set), then shut down cleanly."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    application = build_application(runtime)
+async def _initialize(built: Bot) -> None:
     try:
-        await application.initialize()
+        await built.application.initialize()
+        await built.alerts.bot.initialize()
     except InvalidToken:
         raise StartupError(
             "BOT_TOKEN: Telegram rejected the token; check it with @BotFather."
@@ -89,21 +100,50 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
         raise StartupError(
             f"TELEGRAM_API_URL: cannot reach the Bot API server ({type(exc).__name__})."
         ) from None
+
+
+async def serve(
+    runtime: Runtime,
+    stop: asyncio.Event | None = None,
+    started: Callable[[Bot], None] | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT (or `stop` is set), then shut down cleanly.
+
+    `started` receives the running parts (tests use it to drive the alert loop's clock).
+    """
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    built = build_application(runtime)
+    application = built.application
+    await _initialize(built)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    alerts_stop = asyncio.Event()
+    alert_loop: asyncio.Task[None] | None = None
     try:
+        await bootstrap_staff(runtime)
         try:
             await application.bot.set_my_commands(REPORTER_COMMANDS)
         except TelegramError as exc:  # a menu is a convenience; never a reason not to run
             log.warning("could not register commands", extra={"error_type": type(exc).__name__})
+        alert_loop = asyncio.create_task(built.alerts.service.run(alerts_stop))
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         log.info("bot running", extra={"bot_username": application.bot.username})
+        if started is not None:
+            started(built)
         await stop.wait()
         log.info("stopping")
         await application.updater.stop()
         await application.stop()
     finally:
+        alerts_stop.set()
+        if alert_loop is not None:
+            await alert_loop
         await application.shutdown()
+        await built.alerts.bot.shutdown()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)

@@ -78,11 +78,56 @@ class Settings(BaseSettings):
     max_reports_per_day: int = Field(default=5, ge=1)
     max_open_reports: int = Field(default=3, ge=1)
     max_messages_per_minute: int = Field(default=60, ge=1)
+    # Pace requests under Telegram's flood limits. Off only against a local Bot API server
+    # that has none (benchmarks of raw throughput).
+    rate_limits: bool = True
+    # Alerting
+    card_detail: str = "summary"
+    lawyers_language: str = "ru"
+    name_lawyer_to_reporter: bool = False
+    escalation_urgent_minutes: Annotated[tuple[float, ...], NoDecode] = (0, 5, 15, 30, 45, 60)
+    escalation_high_minutes: Annotated[tuple[float, ...], NoDecode] = (0, 15, 60)
+    claim_lapse_minutes: float = Field(default=30, gt=0)
+    surge_cases: int = Field(default=10, ge=1)
+    surge_window_minutes: float = Field(default=15, gt=0)
+    digest_every_minutes: float = Field(default=3, gt=0)
 
     @field_validator("lawyer_ids", "coordinator_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object, info: Any) -> frozenset[int]:
         return _parse_ids(value, str(info.field_name).upper())
+
+    @field_validator("escalation_urgent_minutes", "escalation_high_minutes", mode="before")
+    @classmethod
+    def _minutes(cls, value: object, info: Any) -> tuple[float, ...]:
+        setting = str(info.field_name).upper()
+        if isinstance(value, tuple | list):
+            items = [str(v) for v in value]
+        else:
+            items = [p.strip() for p in str(value).split(",") if p.strip()]
+        try:
+            minutes = tuple(float(item) for item in items)
+        except ValueError:
+            raise ValueError(f"{setting}: comma-separated minutes expected, like 0,5,15") from None
+        if not minutes or minutes[0] != 0 or list(minutes) != sorted(set(minutes)):
+            raise ValueError(f"{setting}: must start at 0 and increase, like 0,5,15")
+        return minutes
+
+    @field_validator("card_detail", mode="before")
+    @classmethod
+    def _card_detail(cls, value: object) -> str:
+        level = str(value).strip().lower()
+        if level not in ("minimal", "summary", "full"):
+            raise ValueError("CARD_DETAIL: must be minimal, summary or full")
+        return level
+
+    @field_validator("lawyers_language", mode="before")
+    @classmethod
+    def _lawyers_language(cls, value: object) -> str:
+        language = str(value).strip().lower()
+        if language not in ("ru", "uk", "kk", "en"):
+            raise ValueError("LAWYERS_LANGUAGE: must be ru, uk, kk or en")
+        return language
 
     @field_validator("lawyers_chat_id", mode="before")
     @classmethod

@@ -1,6 +1,7 @@
 """Translations: gettext catalogs (`bot/locales/<lang>/LC_MESSAGES/intake.po`) read with Babel.
 
-Each message has a context (`ui.<key>` for `bot.texts`, `q.<question>`, `q.<question>.hint`,
+Each message has a context (`ui.<key>` for `bot.texts`, `alert.<key>` for `bot.alerts.texts`,
+`q.<question>`, `q.<question>.hint`,
 `q.<question>.<option>` for the questionnaire) and its English text as msgid. A missing or fuzzy
 translation falls back to English at run time; `tests/bot/test_i18n.py` fails on any.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
+from bot.alerts.texts import ALERT_TEXTS
 from bot.domain.questionnaire.flow import Questionnaire
 from bot.domain.questionnaire.schema import Option, Question
 from bot.texts import UI
@@ -47,7 +49,8 @@ def question_messages(questionnaire: Questionnaire) -> Iterator[Message]:
 def all_messages(questionnaire: Questionnaire) -> list[Message]:
     """Every text the bot can say: the UI texts and the questionnaire."""
     ui = [Message(f"ui.{key}", text) for key, text in UI.items()]
-    return ui + list(question_messages(questionnaire))
+    alerts = [Message(f"alert.{key}", text) for key, text in ALERT_TEXTS.items()]
+    return ui + alerts + list(question_messages(questionnaire))
 
 
 def catalog_path(language: str, directory: Path = LOCALES_DIR) -> Path:
@@ -117,6 +120,11 @@ class Translator:
     def ui(self, key: str, **values: Any) -> str:
         """A UI text, formatted with `values`."""
         text = self._catalogs.text(self.language, Message(f"ui.{key}", UI[key]))
+        return text.format(**values) if values else text
+
+    def alert(self, key: str, **values: Any) -> str:
+        """A text for lawyers and coordinators (or a later notice to a reporter)."""
+        text = self._catalogs.text(self.language, Message(f"alert.{key}", ALERT_TEXTS[key]))
         return text.format(**values) if values else text
 
     def question(self, question: Question) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,9 +39,13 @@ class Runtime:
     store: SqlStore
     questionnaire: Questionnaire
     fetcher: FileFetcher = field(default_factory=FileFetcher)
+    # Tests replace the clock to move time forward without sleeping.
+    clock: Callable[[], datetime] | None = None
 
     def now(self) -> datetime:
         """The current time in the deployment's time zone."""
+        if self.clock is not None:
+            return self.clock()
         return datetime.now(self.settings.zone)
 
     async def close(self) -> None:
@@ -118,5 +123,8 @@ async def open_runtime(settings: Settings, *, create_keyring: bool = True) -> Ru
         await engine.dispose()
         raise
     sessions = make_sessionmaker(engine)
-    store = SqlStore(sessions, Vault(keys))
-    return Runtime(settings, engine, sessions, keys, store, questionnaire)
+    runtime = Runtime(
+        settings, engine, sessions, keys, SqlStore(sessions, Vault(keys)), questionnaire
+    )
+    runtime.store.clock = runtime.now  # outbox times follow the runtime's (replaceable) clock
+    return runtime

@@ -127,6 +127,18 @@ class Case(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Alerting: the card in the lawyers' chat, the claim, and the escalation timer.
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # During a surge a case is announced in a digest instead of a card of its own.
+    digest_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("staff.id", ondelete="SET NULL"), index=True
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress: Mapped[str | None] = mapped_column(String(16))  # in_contact | on_site
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_round: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Answer(Base):
@@ -143,6 +155,61 @@ class Answer(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Staff(Base):
+    """A lawyer, coordinator or admin. Their Telegram identity is encrypted like a reporter's."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    identity: Mapped[bytes] = mapped_column(LargeBinary)
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    # Whether they opened a private chat with the bot (only then can it write to them).
+    reachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RosterShift(Base):
+    """A weekly on-call shift: weekday and minutes of the day, in the deployment's time zone."""
+
+    __tablename__ = "roster_shifts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("staff.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[str] = mapped_column(String(16))  # primary | secondary
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    end_minute: Mapped[int] = mapped_column(SmallInteger)  # may be past midnight: up to 2880
+
+
+class RosterSubstitute(Base):
+    """A one-off replacement for a position over a span of time."""
+
+    __tablename__ = "roster_substitutes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("staff.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AlertState(Base):
+    """One row: whether the lawyers' chat is in surge (digest) mode."""
+
+    __tablename__ = "alert_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    surge: Mapped[bool] = mapped_column(Boolean, default=False)
+    surge_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Attachment(Base):
@@ -220,6 +287,10 @@ class OutboxMessage(Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True
     )
+    # The staff member a message is about (e.g. "cannot be reached"), when not a case.
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("staff.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(32))
     priority: Mapped[int] = mapped_column(SmallInteger)
     destination: Mapped[str] = mapped_column(String(64))
@@ -232,6 +303,10 @@ class OutboxMessage(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error_code: Mapped[str | None] = mapped_column(String(64))
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # Set while a send is in flight; a worker killed mid-send leaves it, and the row is then
+    # retried once as "uncertain" (the message may or may not have reached Telegram).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuditEntry(Base):

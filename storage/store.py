@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -16,27 +16,33 @@ from bot.domain.cases import Priority, Urgency
 from bot.domain.conversation import ConversationState
 from bot.domain.people import TelegramIdentity
 from bot.domain.ports import CaseInfo
-from storage.models import ProcessedUpdate, Reporter
+from storage.models import ProcessedUpdate, Reporter, utcnow
+from storage.repositories.alerts import AlertRepository
 from storage.repositories.attachments import AttachmentRepository
 from storage.repositories.audit import AuditLog
 from storage.repositories.cases import CaseRecord, CaseRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reporters import ReporterRepository
+from storage.repositories.staff import StaffRepository
 from storage.vault import Vault
 
 
 class SqlTransaction:
     """Repositories sharing one session; implements `bot.domain.ports.Transaction`."""
 
-    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+    def __init__(
+        self, session: AsyncSession, vault: Vault, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.session = session
         self.reporters = ReporterRepository(session, vault)
         self.conversations = ConversationRepository(session, vault)
         self.cases = CaseRepository(session, vault)
         self.audit = AuditLog(session)
-        self.outbox = OutboxRepository(session, vault)
+        self.outbox = OutboxRepository(session, vault, clock)
         self.attachments = AttachmentRepository(session, vault)
+        self.alerts = AlertRepository(session)
+        self.staff = StaffRepository(session, vault)
         self._vault = vault
 
     async def claim_update(self, update_id: int) -> bool:
@@ -149,12 +155,33 @@ def _info(record: CaseRecord) -> CaseInfo:
 class SqlStore:
     """Opens `SqlTransaction`s on a session factory."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], vault: Vault) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: Vault,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._sessions = sessions
         self.vault = vault
+        self.clock = clock  # the time outbox messages become due (tests move it)
+        self._outbox_listeners: list[Callable[[], None]] = []
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """The session factory (for work outside a unit of work, such as streaming uploads)."""
+        return self._sessions
+
+    def on_outbox(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after any transaction that queued outbox messages has committed."""
+        self._outbox_listeners.append(listener)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
         """Commit on normal exit, roll back on an exception."""
-        async with self._sessions() as session, session.begin():
-            yield SqlTransaction(session, self.vault)
+        async with self._sessions() as session:
+            async with session.begin():
+                tx = SqlTransaction(session, self.vault, self.clock)
+                yield tx
+            if tx.outbox.enqueued:
+                for listener in self._outbox_listeners:
+                    listener()

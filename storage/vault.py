@@ -18,6 +18,7 @@ class OwnerKind(StrEnum):
 
     CASE = "case"
     REPORTER = "reporter"
+    STAFF = "staff"
 
 
 class KeyShreddedError(DecryptionError):

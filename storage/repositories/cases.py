@@ -16,6 +16,7 @@ from storage.models import Answer, Case, utcnow
 from storage.vault import OwnerKind, Vault, binding
 
 PERSON_PURPOSE = "person"
+_URGENCY_RANK = {Urgency.NORMAL: 0, Urgency.HIGH: 1, Urgency.URGENT: 2}
 DUPLICATE_WINDOW = timedelta(days=30)
 CLOSED_STATUSES = frozenset(
     {CaseStatus.RELEASED, CaseStatus.DEPORTED, CaseStatus.CONVICTED, CaseStatus.CLOSED}
@@ -140,6 +141,9 @@ class CaseRepository:
         row.status = CaseStatus.NEW.value
         row.urgency = urgency.value
         row.tier0_completed_at = now
+        # Arm escalation round 0 now; a duplicate report hands over to the first case instead.
+        row.escalation_round = 0
+        row.next_escalation_at = now
         if person_key is None:
             return None
         row.person_index = self._vault.lookup(PERSON_PURPOSE, person_key)
@@ -160,11 +164,16 @@ class CaseRepository:
             return None
         first_id = earlier.duplicate_of or earlier.id
         row.duplicate_of = first_id
+        row.next_escalation_at = None
         await self._session.execute(
             update(Case).where(Case.id == first_id).values(report_count=Case.report_count + 1)
         )
         first = await self._session.get(Case, first_id)
-        return None if first is None else _record(first)
+        if first is None:
+            return None
+        if _URGENCY_RANK[urgency] > _URGENCY_RANK[Urgency(first.urgency)]:
+            first.urgency = urgency.value  # a later report can make the person's case more urgent
+        return _record(first)
 
     async def set_urgency(self, case_id: uuid.UUID, urgency: Urgency) -> None:
         """Change a case's urgency."""

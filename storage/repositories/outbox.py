@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.cases import Priority
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, utcnow
 from storage.vault import OwnerKind, Vault, binding
 
 
 class OutboxRepository:
     """Enqueue messages; the alert worker (bot/alerts) sends them."""
 
-    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+    def __init__(
+        self, session: AsyncSession, vault: Vault, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._session = session
         self._vault = vault
+        self._clock = clock
+        self.enqueued = 0  # how many messages this transaction added (to wake the worker)
 
     async def enqueue(
         self,
@@ -26,6 +33,7 @@ class OutboxRepository:
         priority: Priority,
         destination: str,
         case_id: uuid.UUID | None = None,
+        staff_id: uuid.UUID | None = None,
         payload: Any = None,
         dedupe_key: str | None = None,
     ) -> uuid.UUID:
@@ -43,12 +51,38 @@ class OutboxRepository:
             OutboxMessage(
                 id=message_id,
                 case_id=case_id,
+                staff_id=staff_id,
                 kind=kind,
                 priority=int(priority),
                 destination=destination,
                 payload=sealed,
                 dedupe_key=dedupe_key,
+                available_at=self._clock(),
+                created_at=self._clock(),
             )
         )
         await self._session.flush()
+        self.enqueued += 1
         return message_id
+
+    async def exists(self, dedupe_key: str) -> bool:
+        """Whether a pending message with this dedupe key is waiting."""
+        result = await self._session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        return result.first() is not None
+
+    async def payload_of(self, message_id: uuid.UUID) -> Any:
+        """Decrypt the payload of a message by id (None if it has none)."""
+        row = await self._session.get(OutboxMessage, message_id)
+        return None if row is None else await self.payload(row)
+
+    async def payload(self, message: OutboxMessage) -> Any:
+        """Decrypt a message's payload (None if it has none)."""
+        if message.payload is None or message.case_id is None:
+            return None
+        key = await self._vault.get(self._session, OwnerKind.CASE, message.case_id)
+        return key.decrypt_json(
+            message.payload,
+            binding(OwnerKind.CASE, message.case_id, "outbox", "payload", message.id),
+        )

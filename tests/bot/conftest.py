@@ -58,6 +58,8 @@ def bot_settings(
         "log_level": "DEBUG",
         # Test drivers answer far faster than people; the limit has a test of its own.
         "max_messages_per_minute": 10_000,
+        # The stand-in's flood limits are off by default too; tests of pacing switch both on.
+        "rate_limits": False,
     }
     values.update(overrides)
     return load_settings(_env_file=None, **values)

@@ -1,0 +1,1 @@
+"""Alerting lawyers: the durable outbox worker, the case card, claims, escalation, surges."""

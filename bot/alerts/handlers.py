@@ -1,0 +1,224 @@
+"""Lawyers and coordinators in Telegram: card buttons, who is on call, the roster.
+
+Every press and command checks the sender's role in the database; a forged, replayed or
+unauthorised press changes nothing, and a refused Details request is written to the audit log.
+These handlers run before the reporter's (group -1) and stop further handling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.alerts.callbacks import CallbackCodec
+from bot.alerts.card import CardRenderer
+from bot.alerts.roster_commands import RosterCommands
+from bot.domain.alerting import TAKER_ONLY, ClaimAction, EscalationPolicy
+from bot.domain.cases import CaseStatus, Priority, priority_for
+from bot.domain.people import TelegramIdentity
+from bot.domain.questionnaire.schema import QuestionType
+from bot.i18n import Translator
+from storage.repositories.alerts import CaseAlertState
+from storage.repositories.staff import StaffMember
+from storage.store import SqlStore, SqlTransaction
+
+log = logging.getLogger(__name__)
+STAFF_ROLES = frozenset({"lawyer", "coordinator", "admin"})
+LAWYERS = "lawyers"
+
+
+def anonymous_actor(user_id: int) -> str:
+    """An audit reference for someone who is not staff, without their Telegram id."""
+    return "anon:" + hashlib.sha256(f"intake-bot/anon/{user_id}".encode()).hexdigest()[:12]
+
+
+class LawyerHandlers:
+    """Card buttons and staff commands."""
+
+    def __init__(
+        self,
+        *,
+        store: SqlStore,
+        codec: CallbackCodec,
+        cards: CardRenderer,
+        tr: Translator,
+        clock: Callable[[], datetime],
+        policy: EscalationPolicy,
+        notify: Callable[[], None],
+        staff_user_ids: set[int],
+    ) -> None:
+        self.store = store
+        self.codec = codec
+        self.cards = cards
+        self.tr = tr
+        self.clock = clock
+        self.policy = policy
+        self.notify = notify
+        self.staff_user_ids = staff_user_ids
+        self.roster = RosterCommands(store=store, tr=tr, clock=clock)
+
+    # -- card buttons ----------------------------------------------------------------------
+
+    async def on_card_press(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Take, Decline, Details, In contact, On site, Resolve."""
+        query = update.callback_query
+        user = update.effective_user
+        if query is None or user is None:
+            raise ApplicationHandlerStop
+        decoded = self.codec.decode(query.data or "")
+        if decoded is None:
+            await query.answer(self.tr.alert("stale"))
+            raise ApplicationHandlerStop
+        action, code = decoded
+        now = self.clock()
+        reply, details = await self._apply(user.id, action, code, now)
+        self.notify()
+        if details is not None:
+            try:
+                await update.get_bot().send_message(user.id, details, parse_mode="HTML")
+            except Forbidden:
+                reply = self.tr.alert("start_bot_first")
+        await query.answer(reply, show_alert=action is ClaimAction.DETAILS)
+        raise ApplicationHandlerStop
+
+    async def _apply(
+        self, user_id: int, action: ClaimAction, code: str, now: datetime
+    ) -> tuple[str, str | None]:
+        """Apply a press in one transaction; returns the toast and, for Details, the text."""
+        async with self.store.transaction() as tx:
+            member = await tx.staff.by_user(user_id)
+            case = await tx.alerts.case_by_code(code)
+            if member is None or member.role not in STAFF_ROLES:
+                action_name = "details.denied" if action is ClaimAction.DETAILS else "card.denied"
+                await tx.audit.append(anonymous_actor(user_id), action_name, case_code=code)
+                return self.tr.alert("not_allowed"), None
+            actor = f"staff:{member.id}"
+            if case is None or case.status not in _OPEN:
+                return self.tr.alert("stale"), None
+            if action is ClaimAction.DETAILS:
+                await tx.audit.append(actor, "case.details", case_code=code)
+                answers = await tx.cases.answers(case.id)
+                files = sum(
+                    len(answers[q.id])
+                    for q in self.cards.q.questions
+                    if q.type is QuestionType.FILE and isinstance(answers.get(q.id), list)
+                )
+                return self.tr.alert("details_sent"), self.cards.details(case, answers, files)
+            if action is ClaimAction.TAKE:
+                return await self._take(tx, member, case, now, actor), None
+            if action is ClaimAction.DECLINE:
+                if case.claimed_by is None:
+                    await tx.alerts.set_escalation(case.id, case.escalation_round, now)
+                    await tx.audit.append(actor, "case.declined", case_code=code)
+                return self.tr.alert("declined"), None
+            if action in TAKER_ONLY and case.claimed_by != member.id:
+                return self.tr.alert("not_taker"), None
+            if action is ClaimAction.RESOLVE:
+                await tx.alerts.resolve(case.id, member.id, now)
+                await tx.audit.append(actor, "case.resolved", case_code=code)
+                await self._queue_card(tx, case)
+                return self.tr.alert("resolved"), None
+            progress = "in_contact" if action is ClaimAction.IN_CONTACT else "on_site"
+            every = self.policy.reminder_every(case.urgency)
+            await tx.alerts.record_progress(
+                case.id, member.id, progress, now, now + every if every else None
+            )
+            await tx.audit.append(actor, f"case.{progress}", case_code=code)
+            await self._queue_card(tx, case)
+            return self.tr.alert("progress_saved"), None
+
+    async def _take(
+        self,
+        tx: SqlTransaction,
+        member: StaffMember,
+        case: CaseAlertState,
+        now: datetime,
+        actor: str,
+    ) -> str:
+        if case.claimed_by == member.id:
+            return self.tr.alert("taken")  # a replayed press: nothing changes
+        won = await tx.alerts.take(case.id, member.id, now, now + self.policy.claim_lapse)
+        if not won:
+            fresh = await tx.alerts.case(case.id)
+            holder = await tx.staff.get(fresh.claimed_by) if fresh and fresh.claimed_by else None
+            return self.tr.alert("taken_by_other", name=holder.display_name if holder else "—")
+        await tx.audit.append(actor, "case.taken", case_code=case.code)
+        await self._queue_card(tx, case)
+        await tx.outbox.enqueue(
+            kind="reporter_notice",
+            priority=Priority.REPLY,
+            destination="reporter",
+            case_id=case.id,
+            payload={"key": "reporter_assigned", "name": member.display_name},
+        )
+        return self.tr.alert("taken")
+
+    async def _queue_card(self, tx: SqlTransaction, case: CaseAlertState) -> None:
+        await tx.outbox.enqueue(
+            kind="card", priority=priority_for(case.urgency), destination=LAWYERS, case_id=case.id
+        )
+
+    # -- staff in private chats ----------------------------------------------------------------
+
+    async def on_staff_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A staff member wrote privately: they can now be paged there (does not stop handling)."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != ChatType.PRIVATE:
+            return
+        if user.id not in self.staff_user_ids:
+            return
+        identity = TelegramIdentity(user.id, chat.id, user.username, user.first_name,
+                                    user.last_name, user.language_code)  # fmt: skip
+        async with self.store.transaction() as tx:
+            await tx.staff.mark_reachable(identity)
+
+    async def on_oncall(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/oncall: who is on call now (staff only)."""
+        text = await self.roster.who_is_on_call(self._user_id(update))
+        if text is not None and update.effective_message is not None:
+            await update.effective_message.reply_text(text)
+            raise ApplicationHandlerStop
+
+    async def on_roster(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/roster ...: manage the on-call roster (coordinators and admins, private chat)."""
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE or update.effective_message is None:
+            return
+        text = await self.roster.handle(self._user_id(update), list(context.args or []))
+        if text is not None:
+            await update.effective_message.reply_text(text)
+            raise ApplicationHandlerStop
+
+    @staticmethod
+    def _user_id(update: Update) -> int:
+        return update.effective_user.id if update.effective_user else 0
+
+
+_OPEN = frozenset({CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT})
+
+
+def register(application: Application, handlers: LawyerHandlers) -> None:  # type: ignore[type-arg]
+    """Staff handlers run first (groups -2 and -1) and stop the update when they handled it."""
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE, handlers.on_staff_message), group=-2
+    )
+    application.add_handler(
+        CallbackQueryHandler(handlers.on_card_press, pattern=f"^{CallbackCodec.prefix()}"), group=-1
+    )
+    application.add_handler(CommandHandler("oncall", handlers.on_oncall), group=-1)
+    application.add_handler(CommandHandler("roster", handlers.on_roster), group=-1)

@@ -1,0 +1,65 @@
+"""python-telegram-bot's AIORateLimiter, plus pacing of sends to each private chat.
+
+AIORateLimiter paces the overall rate and each group (20 a minute) but not private chats, where
+Telegram allows about one message a second with short bursts. Sends to one private chat are
+paced here with the same aiolimiter, so a burst of replies or pages never draws a 429.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter
+
+SEND_METHODS = frozenset(
+    {"sendMessage", "sendDocument", "sendPhoto", "copyMessage", "forwardMessage", "sendMediaGroup"}
+)
+PRIVATE_BURST = 3  # messages at once
+PRIVATE_PERIOD = 3.0  # seconds for a full burst to refill: one a second on average
+MAX_TRACKED = 4096
+
+
+class ChatPacedRateLimiter(AIORateLimiter):
+    """AIORateLimiter that also paces sends to each private chat."""
+
+    def __init__(self, *, overall_max_rate: float, group_max_rate: float = 20) -> None:
+        super().__init__(
+            overall_max_rate=overall_max_rate,
+            overall_time_period=1,
+            group_max_rate=group_max_rate,
+            group_time_period=60,
+            max_retries=0,  # retries belong to the outbox, which survives restarts
+        )
+        self._private: dict[int, AsyncLimiter] = {}
+
+    def _limiter(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._private.get(chat_id)
+        if limiter is None:
+            if len(self._private) > MAX_TRACKED:
+                for key, old in list(self._private.items()):
+                    if old.has_capacity(PRIVATE_BURST):
+                        del self._private[key]
+            limiter = self._private[chat_id] = AsyncLimiter(PRIVATE_BURST, PRIVATE_PERIOD)
+        return limiter
+
+    async def process_request(  # noqa: PLR0917 (the signature is python-telegram-bot's)
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Wait for the private chat's pace (sends only), then AIORateLimiter's."""
+        chat_id = data.get("chat_id")
+        if endpoint in SEND_METHODS and isinstance(chat_id, int) and chat_id > 0:
+            async with self._limiter(chat_id):
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )

@@ -1,0 +1,181 @@
+"""Staff (lawyers, coordinators, admins) and the on-call roster."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.people import TelegramIdentity
+from bot.domain.roster import Position, Shift, Substitute
+from storage.models import RosterShift, RosterSubstitute, Staff
+from storage.vault import OwnerKind, Vault, binding
+
+LOOKUP_PURPOSE = "telegram-staff"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """A staff member with their decrypted identity."""
+
+    id: uuid.UUID
+    role: str
+    reachable: bool
+    identity: TelegramIdentity
+
+    @property
+    def display_name(self) -> str:
+        """How the card names them in the lawyers' chat."""
+        name = " ".join(p for p in (self.identity.first_name, self.identity.last_name) if p)
+        return name or (f"@{self.identity.username}" if self.identity.username else "—")
+
+
+class StaffRepository:
+    """Find, create and update staff; read and change the roster."""
+
+    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+        self._session = session
+        self._vault = vault
+
+    def _lookup(self, user_id: int) -> bytes:
+        return self._vault.lookup(LOOKUP_PURPOSE, str(user_id))
+
+    async def _decrypt(self, row: Staff) -> StaffMember:
+        key = await self._vault.get(self._session, OwnerKind.STAFF, row.id)
+        data = key.decrypt_json(row.identity, binding(OwnerKind.STAFF, row.id, "staff", "identity"))
+        return StaffMember(row.id, row.role, row.reachable, TelegramIdentity.from_dict(data))
+
+    async def by_user(self, user_id: int) -> StaffMember | None:
+        """The active staff member with this Telegram id, if any."""
+        row = (
+            await self._session.execute(
+                select(Staff).where(Staff.lookup == self._lookup(user_id), Staff.active.is_(True))
+            )
+        ).scalar_one_or_none()
+        return None if row is None else await self._decrypt(row)
+
+    async def get(self, staff_id: uuid.UUID) -> StaffMember | None:
+        """A staff member by id."""
+        row = await self._session.get(Staff, staff_id)
+        return None if row is None or not row.active else await self._decrypt(row)
+
+    async def ensure(self, identity: TelegramIdentity, role: str) -> StaffMember:
+        """Create a staff member, or update their role; identity details are kept fresh."""
+        row = (
+            await self._session.execute(
+                select(Staff).where(Staff.lookup == self._lookup(identity.user_id))
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            staff_id = uuid.uuid4()
+            key = await self._vault.create(self._session, OwnerKind.STAFF, staff_id)
+            row = Staff(
+                id=staff_id,
+                lookup=self._lookup(identity.user_id),
+                identity=key.encrypt_json(
+                    identity.to_dict(), binding(OwnerKind.STAFF, staff_id, "staff", "identity")
+                ),
+                role=role,
+                reachable=True,  # until Telegram says otherwise (403): they may have started it
+                active=True,
+            )
+            self._session.add(row)
+        else:
+            row.role = role
+            row.active = True
+        await self._session.flush()
+        return await self._decrypt(row)
+
+    async def mark_reachable(self, identity: TelegramIdentity) -> StaffMember | None:
+        """They opened a private chat with the bot: store their fresh identity, mark reachable."""
+        row = (
+            await self._session.execute(
+                select(Staff).where(Staff.lookup == self._lookup(identity.user_id))
+            )
+        ).scalar_one_or_none()
+        if row is None or not row.active:
+            return None
+        key = await self._vault.get(self._session, OwnerKind.STAFF, row.id)
+        row.identity = key.encrypt_json(
+            identity.to_dict(), binding(OwnerKind.STAFF, row.id, "staff", "identity")
+        )
+        row.reachable = True
+        await self._session.flush()
+        return await self._decrypt(row)
+
+    async def mark_unreachable(self, staff_id: uuid.UUID) -> None:
+        """Telegram refused a private message to them (they never started or blocked the bot)."""
+        await self._session.execute(
+            update(Staff).where(Staff.id == staff_id).values(reachable=False)
+        )
+
+    async def with_role(self, *roles: str) -> list[StaffMember]:
+        """Every active staff member with one of these roles."""
+        rows = (
+            await self._session.execute(
+                select(Staff).where(Staff.role.in_(roles), Staff.active.is_(True))
+            )
+        ).scalars()
+        return [await self._decrypt(row) for row in rows]
+
+    # -- roster ----------------------------------------------------------------------------
+
+    async def shifts(self) -> list[Shift]:
+        """Every weekly shift."""
+        rows = (await self._session.execute(select(RosterShift).order_by(RosterShift.id))).scalars()
+        return [
+            Shift(r.staff_id, Position(r.position), r.weekday, r.start_minute, r.end_minute)
+            for r in rows
+        ]
+
+    async def shift_rows(self) -> list[tuple[int, Shift]]:
+        """Shifts with their ids (for listing and removal)."""
+        rows = (await self._session.execute(select(RosterShift).order_by(RosterShift.id))).scalars()
+        return [
+            (r.id, Shift(r.staff_id, Position(r.position), r.weekday, r.start_minute, r.end_minute))
+            for r in rows
+        ]
+
+    async def add_shift(self, shift: Shift) -> int:
+        """Add a weekly shift; returns its id."""
+        row = RosterShift(
+            staff_id=shift.staff_id,
+            position=shift.position.value,
+            weekday=shift.weekday,
+            start_minute=shift.start_minute,
+            end_minute=shift.end_minute,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def remove_shift(self, shift_id: int) -> bool:
+        """Remove a shift by id."""
+        result = await self._session.execute(
+            delete(RosterShift).where(RosterShift.id == shift_id).returning(RosterShift.id)
+        )
+        return result.first() is not None
+
+    async def substitutes(self, now: datetime) -> list[Substitute]:
+        """Substitutions not yet over."""
+        rows = (
+            await self._session.execute(
+                select(RosterSubstitute).where(RosterSubstitute.ends_at > now)
+            )
+        ).scalars()
+        return [Substitute(r.staff_id, Position(r.position), r.starts_at, r.ends_at) for r in rows]
+
+    async def add_substitute(self, substitute: Substitute) -> int:
+        """Add a one-off substitution; returns its id."""
+        row = RosterSubstitute(
+            staff_id=substitute.staff_id,
+            position=substitute.position.value,
+            starts_at=substitute.starts_at,
+            ends_at=substitute.ends_at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
