@@ -87,9 +87,10 @@ def configure_logging(
 
 def quiet_url_loggers() -> None:
     """Keep libraries that log request URLs (with the bot token) or payloads at WARNING."""
+    root = logging.getLogger().getEffectiveLevel()
     for name in QUIET_LOGGERS:
         logger = logging.getLogger(name)
-        logger.setLevel(max(logging.WARNING, logger.level))
+        logger.setLevel(max(logging.WARNING, logger.level, root))
     for name in INFO_ONLY_LOGGERS:
         logger = logging.getLogger(name)
-        logger.setLevel(max(logging.INFO, logger.level))
+        logger.setLevel(max(logging.INFO, logger.level, root))

@@ -67,6 +67,13 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # One connection, handed out first come first served: SQLite runs one writer at a time
+        # anyway, and queueing here is fair, where SQLite's busy handler makes writers sleep
+        # and retry (some for many seconds under load). Other processes (key rotation) still
+        # wait through busy_timeout.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 600)
         engine = create_async_engine(url, **kwargs)
         _install_sqlite_hooks(engine)
         return engine

@@ -1,8 +1,9 @@
-"""python-telegram-bot's AIORateLimiter, plus pacing of sends to each private chat.
+"""python-telegram-bot's AIORateLimiter, plus pacing of sends to each chat.
 
-AIORateLimiter paces the overall rate and each group (20 a minute) but not private chats, where
-Telegram allows about one message a second with short bursts. Sends to one private chat are
-paced here with the same aiolimiter, so a burst of replies or pages never draws a 429.
+AIORateLimiter paces the overall rate and each group (20 a minute) but not single chats, where
+Telegram allows about one message a second with short bursts (groups included). Sends to one
+chat are paced here with the same aiolimiter, so a burst of replies, cards or pages never draws
+a 429.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ MAX_TRACKED = 4096
 
 
 class ChatPacedRateLimiter(AIORateLimiter):
-    """AIORateLimiter that also paces sends to each private chat."""
+    """AIORateLimiter that also paces sends to each chat."""
 
     def __init__(self, *, overall_max_rate: float, group_max_rate: float = 20) -> None:
         super().__init__(
@@ -32,9 +33,9 @@ class ChatPacedRateLimiter(AIORateLimiter):
             group_time_period=60,
             max_retries=0,  # retries belong to the outbox, which survives restarts
         )
-        self._private: dict[int, AsyncLimiter] = {}
+        self._private: dict[int | str, AsyncLimiter] = {}
 
-    def _limiter(self, chat_id: int) -> AsyncLimiter:
+    def _limiter(self, chat_id: int | str) -> AsyncLimiter:
         limiter = self._private.get(chat_id)
         if limiter is None:
             if len(self._private) > MAX_TRACKED:
@@ -53,9 +54,9 @@ class ChatPacedRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """Wait for the private chat's pace (sends only), then AIORateLimiter's."""
+        """Wait for the chat's pace (sends only), then AIORateLimiter's."""
         chat_id = data.get("chat_id")
-        if endpoint in SEND_METHODS and isinstance(chat_id, int) and chat_id > 0:
+        if endpoint in SEND_METHODS and isinstance(chat_id, int | str):
             async with self._limiter(chat_id):
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
