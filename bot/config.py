@@ -113,6 +113,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{setting}: must start at 0 and increase, like 0,5,15")
         return minutes
 
+    @field_validator("questionnaire_path", "bot_token_file", "database_url_file", mode="before")
+    @classmethod
+    def _optional_path(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
     @field_validator("card_detail", mode="before")
     @classmethod
     def _card_detail(cls, value: object) -> str:
