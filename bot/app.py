@@ -18,6 +18,9 @@ from bot.domain.intake import IntakePolicy, IntakeService
 from bot.i18n import Catalogs
 from bot.logging_setup import quiet_url_loggers
 from bot.runtime import Runtime, StartupError
+from bot.staff import handlers as staff
+from bot.staff.handlers import StaffDirectory, StaffHandlers, apply_menus
+from bot.staff.views import Views
 from bot.telegram import wiring
 from bot.telegram.janitor import schedule_janitor
 from bot.telegram.processor import PerChatUpdateProcessor
@@ -45,6 +48,7 @@ class Bot:
 
     application: Application  # type: ignore[type-arg]
     alerts: AlertStack
+    directory: StaffDirectory
 
 
 def build_application(runtime: Runtime) -> Bot:
@@ -83,9 +87,24 @@ def build_application(runtime: Runtime) -> Bot:
         limiter=RateLimiter(settings.max_messages_per_minute),
     )
     alerts = build_alerts(runtime, application, catalogs)
+    directory = StaffDirectory(
+        set(settings.lawyer_ids | settings.coordinator_ids | settings.admin_ids)
+    )
+    staff.register(
+        application,
+        StaffHandlers(
+            store=runtime.store,
+            catalogs=catalogs,
+            views=Views(runtime.questionnaire, runtime.now),
+            clock=runtime.now,
+            policy=alerts.service.policy,
+            directory=directory,
+            notify=alerts.service.notify,
+        ),
+    )
     wiring.register(application, reporter)
     schedule_janitor(application, runtime)
-    return Bot(application, alerts)
+    return Bot(application, alerts, directory)
 
 
 async def _initialize(built: Bot) -> None:
@@ -123,6 +142,8 @@ async def serve(
     alert_loop: asyncio.Task[None] | None = None
     try:
         await bootstrap_staff(runtime)
+        await built.directory.load(runtime.store)
+        await apply_menus(application.bot, runtime.store)
         try:
             await application.bot.set_my_commands(REPORTER_COMMANDS)
         except TelegramError as exc:  # a menu is a convenience; never a reason not to run

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATA_DIR = Path("data")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_RETENTION_DAYS = 90
 
 # Settings whose value may instead be read from the file named by `<NAME>_FILE`.
 _FILE_BACKED = ("bot_token", "database_url")
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     lawyers_chat_id: int | None = None
     lawyer_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     coordinator_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     log_level: str = "INFO"
     timezone: str = "Asia/Almaty"
     questionnaire_path: Path | None = None
@@ -91,8 +93,23 @@ class Settings(BaseSettings):
     surge_cases: int = Field(default=10, ge=1)
     surge_window_minutes: float = Field(default=15, gt=0)
     digest_every_minutes: float = Field(default=3, gt=0)
+    # Retention (storage/retention.py): a case in one of these closed statuses is crypto-shredded
+    # (its data key destroyed) this many days after it was closed. Whole days, at least 1, or
+    # `never`; empty means the default, 90. Open cases (new, triaged, assigned, in contact, in
+    # court) never expire automatically; abandoned drafts follow DRAFT_TTL_HOURS.
+    retention_days_closed: int | None = DEFAULT_RETENTION_DAYS
+    retention_days_released: int | None = DEFAULT_RETENTION_DAYS
+    retention_days_deported: int | None = DEFAULT_RETENTION_DAYS
+    retention_days_convicted: int | None = DEFAULT_RETENTION_DAYS
+    # How many days ahead expiring cases are shown (`retention list` without --days).
+    retention_notice_days: int = Field(default=7, ge=1)
+    # The audit anchor: a small authenticated file holding the newest audit entry, so removing
+    # entries from the end of the log is detected. Default: audit-anchor.json in the directory of
+    # KEYRING_PATH; set it when that directory is read-only (a mounted secret). Keep it off the
+    # data disk, like the key file.
+    audit_anchor_path: Path | None = None
 
-    @field_validator("lawyer_ids", "coordinator_ids", mode="before")
+    @field_validator("lawyer_ids", "coordinator_ids", "admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object, info: Any) -> frozenset[int]:
         return _parse_ids(value, str(info.field_name).upper())
@@ -113,7 +130,38 @@ class Settings(BaseSettings):
             raise ValueError(f"{setting}: must start at 0 and increase, like 0,5,15")
         return minutes
 
-    @field_validator("questionnaire_path", "bot_token_file", "database_url_file", mode="before")
+    @field_validator(
+        "retention_days_closed",
+        "retention_days_released",
+        "retention_days_deported",
+        "retention_days_convicted",
+        mode="before",
+    )
+    @classmethod
+    def _retention_days(cls, value: object, info: Any) -> int | None:
+        setting = str(info.field_name).upper()
+        if value is None:
+            return None
+        text = str(value).strip().lower()
+        if text == "":
+            return DEFAULT_RETENTION_DAYS
+        if text == "never":
+            return None
+        try:
+            days = int(text)
+        except ValueError:
+            days = 0
+        if days < 1:
+            raise ValueError(f"{setting}: whole days of at least 1, or never")
+        return days
+
+    @field_validator(
+        "questionnaire_path",
+        "bot_token_file",
+        "database_url_file",
+        "audit_anchor_path",
+        mode="before",
+    )
     @classmethod
     def _optional_path(cls, value: object) -> object:
         return None if value in ("", None) else value

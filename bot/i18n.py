@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from bot.alerts.texts import ALERT_TEXTS
 from bot.domain.questionnaire.flow import Questionnaire
 from bot.domain.questionnaire.schema import Option, Question
+from bot.staff.texts import STAFF_TEXTS
 from bot.texts import UI
 
 LOCALES_DIR = Path(__file__).with_name("locales")
@@ -50,7 +51,8 @@ def all_messages(questionnaire: Questionnaire) -> list[Message]:
     """Every text the bot can say: the UI texts and the questionnaire."""
     ui = [Message(f"ui.{key}", text) for key, text in UI.items()]
     alerts = [Message(f"alert.{key}", text) for key, text in ALERT_TEXTS.items()]
-    return ui + alerts + list(question_messages(questionnaire))
+    staff = [Message(f"staff.{key}", text) for key, text in STAFF_TEXTS.items()]
+    return ui + alerts + staff + list(question_messages(questionnaire))
 
 
 def catalog_path(language: str, directory: Path = LOCALES_DIR) -> Path:
@@ -125,6 +127,11 @@ class Translator:
     def alert(self, key: str, **values: Any) -> str:
         """A text for lawyers and coordinators (or a later notice to a reporter)."""
         text = self._catalogs.text(self.language, Message(f"alert.{key}", ALERT_TEXTS[key]))
+        return text.format(**values) if values else text
+
+    def staff(self, key: str, **values: Any) -> str:
+        """A text for coordinators and admins."""
+        text = self._catalogs.text(self.language, Message(f"staff.{key}", STAFF_TEXTS[key]))
         return text.format(**values) if values else text
 
     def question(self, question: Question) -> str:

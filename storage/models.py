@@ -105,6 +105,10 @@ class Case(Base):
     """A detention case: plaintext workflow metadata, encrypted content in `answers`."""
 
     __tablename__ = "cases"
+    # Triage lists filter and sort on these without decrypting anything.
+    __table_args__ = (
+        Index("ix_cases_status_urgency_tier0", "status", "urgency", "tier0_completed_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -169,6 +173,25 @@ class Staff(Base):
     # Whether they opened a private chat with the bot (only then can it write to them).
     reachable: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the staff member's next message means ("a note for case X"), encrypted: a
+    # conversation state of their own, so a restart loses nothing.
+    pending: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CaseNote(Base):
+    """A staff note on a case, encrypted under the case's key."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("staff.id", ondelete="SET NULL")
+    )
+    body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -25,6 +25,7 @@ from storage.repositories.conversations import ConversationRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reporters import ReporterRepository
 from storage.repositories.staff import StaffRepository
+from storage.repositories.triage import TriageRepository
 from storage.vault import Vault
 
 
@@ -43,6 +44,7 @@ class SqlTransaction:
         self.attachments = AttachmentRepository(session, vault)
         self.alerts = AlertRepository(session)
         self.staff = StaffRepository(session, vault)
+        self.triage = TriageRepository(session, vault)
         self._vault = vault
 
     async def claim_update(self, update_id: int) -> bool:

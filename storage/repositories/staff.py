@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,10 +28,20 @@ class StaffMember:
     identity: TelegramIdentity
 
     @property
+    def named(self) -> bool:
+        """Whether we know a name for them (staff created from settings start with none)."""
+        identity = self.identity
+        return bool(identity.first_name or identity.last_name or identity.username)
+
+    @property
     def display_name(self) -> str:
-        """How the card names them in the lawyers' chat."""
+        """How the card names them in the lawyers' chat (their Telegram id if nothing else)."""
         name = " ".join(p for p in (self.identity.first_name, self.identity.last_name) if p)
-        return name or (f"@{self.identity.username}" if self.identity.username else "—")
+        if name:
+            return name
+        if self.identity.username:
+            return f"@{self.identity.username}"
+        return f"#{self.identity.user_id}"
 
 
 class StaffRepository:
@@ -89,6 +100,18 @@ class StaffRepository:
         await self._session.flush()
         return await self._decrypt(row)
 
+    async def retain_only(self, user_ids: Iterable[int]) -> int:
+        """Deactivate every staff member whose Telegram id is not among `user_ids` (they were
+        removed from the settings); returns how many lost access."""
+        keep = [self._lookup(user_id) for user_id in user_ids]
+        result = await self._session.execute(
+            update(Staff)
+            .where(Staff.active.is_(True), Staff.lookup.not_in(keep))
+            .values(active=False)
+            .returning(Staff.id)
+        )
+        return len(result.all())
+
     async def mark_reachable(self, identity: TelegramIdentity) -> StaffMember | None:
         """They opened a private chat with the bot: store their fresh identity, mark reachable."""
         row = (
@@ -106,11 +129,71 @@ class StaffRepository:
         await self._session.flush()
         return await self._decrypt(row)
 
-    async def mark_unreachable(self, staff_id: uuid.UUID) -> None:
-        """Telegram refused a private message to them (they never started or blocked the bot)."""
-        await self._session.execute(
-            update(Staff).where(Staff.id == staff_id).values(reachable=False)
+    async def refresh_names(self, identity: TelegramIdentity) -> StaffMember | None:
+        """Keep the names Telegram shows for them current (their private chat stays as it was)."""
+        row = (
+            await self._session.execute(
+                select(Staff).where(Staff.lookup == self._lookup(identity.user_id))
+            )
+        ).scalar_one_or_none()
+        if row is None or not row.active:
+            return None
+        member = await self._decrypt(row)
+        old = member.identity
+        fresh = TelegramIdentity(
+            old.user_id,
+            old.chat_id,
+            identity.username,
+            identity.first_name,
+            identity.last_name,
+            identity.language_code or old.language_code,
         )
+        if fresh == old:
+            return member
+        key = await self._vault.get(self._session, OwnerKind.STAFF, row.id)
+        row.identity = key.encrypt_json(
+            fresh.to_dict(), binding(OwnerKind.STAFF, row.id, "staff", "identity")
+        )
+        await self._session.flush()
+        return StaffMember(row.id, row.role, row.reachable, fresh)
+
+    async def deactivate(self, staff_id: uuid.UUID) -> None:
+        """Take a staff member's role away (their row stays for the audit trail)."""
+        await self._session.execute(update(Staff).where(Staff.id == staff_id).values(active=False))
+
+    async def set_pending(self, staff_id: uuid.UUID, action: dict[str, str]) -> None:
+        """Remember what their next message means (encrypted under their key)."""
+        key = await self._vault.get(self._session, OwnerKind.STAFF, staff_id)
+        sealed = key.encrypt_json(action, binding(OwnerKind.STAFF, staff_id, "staff", "pending"))
+        await self._session.execute(
+            update(Staff).where(Staff.id == staff_id).values(pending=sealed)
+        )
+
+    async def pop_pending(self, staff_id: uuid.UUID) -> dict[str, str] | None:
+        """Take (and clear) their pending action, if any."""
+        row = await self._session.get(Staff, staff_id)
+        if row is None or row.pending is None:
+            return None
+        key = await self._vault.get(self._session, OwnerKind.STAFF, staff_id)
+        action = key.decrypt_json(
+            row.pending, binding(OwnerKind.STAFF, staff_id, "staff", "pending")
+        )
+        row.pending = None
+        await self._session.flush()
+        return {str(k): str(v) for k, v in dict(action).items()}
+
+    async def mark_unreachable(self, staff_id: uuid.UUID) -> bool:
+        """Telegram refused a private message to them (they never started or blocked the bot).
+
+        True if they were reachable until now (so the coordinators are told once).
+        """
+        result = await self._session.execute(
+            update(Staff)
+            .where(Staff.id == staff_id, Staff.reachable.is_(True))
+            .values(reachable=False)
+            .returning(Staff.id)
+        )
+        return result.first() is not None
 
     async def with_role(self, *roles: str) -> list[StaffMember]:
         """Every active staff member with one of these roles."""

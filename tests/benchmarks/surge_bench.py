@@ -66,16 +66,11 @@ def _answers_for(kind: str, n: int) -> list[tuple[str, Any]]:
     lawyer = {"urgent": "none", "high": "unknown", "normal": "present"}[kind]
     removal = "deportation" if kind != "normal" else "no"
     plan = []
+    overrides = {"detained_name": _person(n), "lawyer_status": lawyer, "removal_talk": removal}
     for question_id, value in FULL_REPORT:
         if question_id == LAST_TIER0:
             break
-        if question_id == "detained_name":
-            value = _person(n)
-        elif question_id == "lawyer_status":
-            value = lawyer
-        elif question_id == "removal_talk":
-            value = removal
-        plan.append((question_id, value))
+        plan.append((question_id, overrides.get(question_id, value)))
     return plan
 
 
@@ -282,11 +277,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     figures = asyncio.run(run(args.reporters, args.window, args.backend, args.settle))
-    print(f"command: python -m tests.benchmarks.surge_bench --reporters {args.reporters} "  # noqa: T201
+    print(f"command: python -m tests.benchmarks.surge_bench --reporters {args.reporters} "
           f"--window {args.window:g} --backend {args.backend}")  # fmt: skip
     width = max(len(k) for k in figures)
     for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")  # noqa: T201
+        print(f"{key:<{width}}  {value}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
 # Cyrillic and Kazakh letters, zero-width and bidi characters are what these tests are about.
-# ruff: noqa: RUF001
 """Answer parsers: every format and language, every error code, boundaries, and fuzzing."""
 
 from __future__ import annotations

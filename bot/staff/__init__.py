@@ -1,0 +1,1 @@
+"""Coordinators and admins in Telegram: roles, triage, notes, status, statistics."""
