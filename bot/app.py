@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot.alerts.setup import REPLIES_OVERALL_RATE, AlertStack, bootstrap_staff, build_alerts
 from bot.domain.intake import IntakePolicy, IntakeService
@@ -26,6 +27,7 @@ from bot.telegram.janitor import schedule_janitor
 from bot.telegram.processor import PerChatUpdateProcessor
 from bot.telegram.ratelimit import ChatPacedRateLimiter
 from bot.telegram.reporter import ReporterBot
+from bot.telegram.safe_bot import SafeExtBot
 from bot.telegram.throttle import RateLimiter
 from storage.repositories.attachments import AttachmentWriter
 
@@ -58,18 +60,19 @@ def build_application(runtime: Runtime) -> Bot:
     token = settings.token
     if token is None:
         raise StartupError("BOT_TOKEN is not set.")
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(settings.bot_file_base_url)
-        .concurrent_updates(PerChatUpdateProcessor())
-    )
     # Pace replies under Telegram's limits before Telegram enforces them; alerts have a lane of
     # their own (bot/alerts/setup.py).
     limiter = ChatPacedRateLimiter(overall_max_rate=REPLIES_OVERALL_RATE)
+    bot = SafeExtBot(
+        token,
+        base_url=settings.bot_api_base_url,
+        base_file_url=settings.bot_file_base_url,
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(),
+        rate_limiter=limiter if settings.rate_limits else None,
+    )
     application: Application = (  # type: ignore[type-arg]
-        builder.rate_limiter(limiter).build() if settings.rate_limits else builder.build()
+        ApplicationBuilder().bot(bot).concurrent_updates(PerChatUpdateProcessor()).build()
     )
     catalogs = Catalogs()
     policy = IntakePolicy(

@@ -32,6 +32,13 @@ QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "hpack", "asyncio", "ale
 INFO_ONLY_LOGGERS = ("telegram", "apscheduler")
 
 
+OUR_LOGGERS = ("bot", "storage", "intake-bot", "tests")
+
+
+def _ours(name: str) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in OUR_LOGGERS)
+
+
 def describe_exception(exc: BaseException) -> dict[str, str]:
     """Exception type and innermost project frame, never the message (it may quote input)."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -57,7 +64,9 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "event": record.getMessage(),
+            # Libraries fill their messages with whatever they hold (python-telegram-bot logs a
+            # whole unparsable batch of updates): from them, keep the template, not the values.
+            "event": record.getMessage() if _ours(record.name) else str(record.msg),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
