@@ -173,6 +173,9 @@ class Staff(Base):
     # Whether they opened a private chat with the bot (only then can it write to them).
     reachable: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Listed in LAWYER_IDS/COORDINATOR_IDS/ADMIN_IDS (leaving the list revokes the role at the
+    # next start) rather than granted with /grant (kept until /revoke).
+    from_settings: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # What the staff member's next message means ("a note for case X"), encrypted: a
     # conversation state of their own, so a restart loses nothing.

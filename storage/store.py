@@ -41,6 +41,7 @@ class SqlTransaction:
         self.cases = CaseRepository(session, vault)
         self.audit = AuditLog(session)
         self.outbox = OutboxRepository(session, vault, clock)
+        self._clock = clock
         self.attachments = AttachmentRepository(session, vault)
         self.alerts = AlertRepository(session)
         self.staff = StaffRepository(session, vault)
@@ -131,14 +132,15 @@ class SqlTransaction:
         )
 
     async def shred_case(self, case_id: uuid.UUID) -> None:
-        """Crypto-shred a case."""
+        """Crypto-shred a case (and blank its card in the lawyers' chat)."""
+        await self.alerts.queue_card_erasure(case_id, self._clock())
         await self.cases.shred(case_id)
 
     async def erase_reporter(self, reporter_id: uuid.UUID) -> int:
         """Crypto-shred a reporter and every case they opened."""
         case_ids = await self.cases.ids_for_reporter(reporter_id)
         for case_id in case_ids:
-            await self.cases.shred(case_id)
+            await self.shred_case(case_id)
         await self._vault.shred(self.session, reporter_id)
         await self.session.execute(delete(Reporter).where(Reporter.id == reporter_id))
         return len(case_ids)

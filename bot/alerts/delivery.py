@@ -13,6 +13,7 @@ import logging
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,12 +23,14 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.alerts.callbacks import CallbackCodec
 from bot.alerts.card import CardRenderer
-from bot.domain.alerting import CardLevel, ClaimAction
-from bot.domain.cases import Priority
+from bot.domain.alerting import CardLevel, ClaimAction, EscalationPolicy
+from bot.domain.cases import CaseStatus, Priority
+from bot.domain.people import TelegramIdentity
 from bot.domain.questionnaire.flow import Questionnaire
 from bot.i18n import Catalogs, Translator, pick_language
 from storage.models import OutboxMessage
-from storage.repositories.alerts import CaseAlertState
+from storage.repositories.alerts import ERASED_PREFIX, CaseAlertState
+from storage.repositories.staff import StaffMember
 from storage.store import SqlStore, SqlTransaction
 
 log = logging.getLogger(__name__)
@@ -35,8 +38,9 @@ LAWYERS = "lawyers"
 COORDINATORS = "coordinators"
 CARD_KINDS = frozenset({"alert", "card", "urgency_raised", "submitted", "follow_up"})
 MAX_BACKOFF = timedelta(seconds=30)
-MAX_DIGEST = 40
-MAX_TAKE_BUTTONS = 8
+MAX_DIGEST_PARTS = 8  # messages per digest pass; the group takes 20 a minute
+MAX_DIGEST = 30  # every case in a digest gets a Take button: 15 rows of two
+MAX_TAKE_BUTTONS = 8  # in a private page about several cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +54,14 @@ class Job:
     staff_id: uuid.UUID | None
     attempts: int
     uncertain: bool
+    message_id: int | None = None  # a message to edit (an erased case's card)
+    dedupe_key: str | None = None
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Job:
         """Copy what delivery needs out of an ORM row."""
         return cls(row.id, row.kind, row.destination, row.case_id, row.staff_id, row.attempts,
-                   row.uncertain)  # fmt: skip
+                   row.uncertain, row.telegram_message_id, row.dedupe_key)  # fmt: skip
 
 
 @dataclass
@@ -84,6 +90,7 @@ class Delivery:
         language: str,
         card_level: CardLevel,
         name_lawyer_to_reporter: bool = False,
+        policy: EscalationPolicy | None = None,
     ) -> None:
         self.store = store
         self.bot = bot
@@ -93,7 +100,10 @@ class Delivery:
         self.cards = CardRenderer(questionnaire, self.tr, codec, card_level)
         self.codec = codec
         self.name_lawyer_to_reporter = name_lawyer_to_reporter
+        self.policy = policy or EscalationPolicy()
         self.surge = False
+        # Destinations Telegram told to wait (429 retry_after), until when.
+        self._blocked: dict[str, datetime] = {}
         self.stats = DeliveryStats()
 
     # -- the pass --------------------------------------------------------------------------
@@ -135,8 +145,10 @@ class Delivery:
                     await self._card(job.case_id, by_case[job.case_id], now)
             elif job.kind == "digest":
                 await self._digest(job, now)
+            elif job.kind == "card_erased":
+                await self._erased_card(job, now)
             elif job.kind in ("surge_on", "surge_off"):
-                minutes = 3
+                minutes = round(self.policy.digest_every.total_seconds() / 60)
                 text = (
                     self.tr.alert(job.kind, minutes=minutes)
                     if job.kind == "surge_on"
@@ -149,9 +161,23 @@ class Delivery:
     # -- sending with retries ----------------------------------------------------------------
 
     async def _attempt(
-        self, jobs: list[Job], now: datetime, call: Any, case_code: str | None
+        self,
+        jobs: list[Job],
+        now: datetime,
+        call: Any,
+        case_code: str | None,
+        forbidden: Callable[[], Awaitable[None]] | None = None,
     ) -> Any:
-        """Run a Bot API call; on failure schedule a retry or give up. None if it failed."""
+        """Run a Bot API call; on failure schedule a retry or give up. None if it failed.
+
+        `forbidden` handles a 403 instead of the general failure path (a private chat the
+        recipient never opened or blocked).
+        """
+        blocked = self._blocked.get(jobs[0].destination) if jobs else None
+        if blocked is not None and blocked > now:
+            # Telegram asked this chat to wait: do not even ask before the time is up.
+            await self._retry(jobs, blocked, "retry_after")
+            return None
         try:
             return await call()
         except RetryAfter as exc:
@@ -161,9 +187,13 @@ class Delivery:
                 if isinstance(exc.retry_after, timedelta)
                 else timedelta(seconds=exc.retry_after)
             )
+            self._blocked[jobs[0].destination] = now + wait
             await self._retry(jobs, now + wait, "retry_after")
         except Forbidden:
-            await self._record_failure(jobs, "forbidden", now, case_code)
+            if forbidden is not None:
+                await forbidden()
+            else:
+                await self._record_failure(jobs, "forbidden", now, case_code)
         except BadRequest as exc:
             await self._record_failure(jobs, _bad_request_code(exc), now, case_code)
         except TelegramError as exc:  # network errors, timeouts, 5xx: transient
@@ -232,7 +262,9 @@ class Delivery:
             if case is None:
                 await tx.alerts.fold([j.id for j in jobs], "case_gone", now)
                 return
-            if case.card_message_id is None and (self.surge or case.digest_message_id is not None):
+            if case.card_message_id is None and (
+                case.digest_message_id is not None or await self._surging(tx, now)
+            ):
                 await tx.alerts.fold([j.id for j in jobs], "in_digest", now)
                 return
             answers = await tx.cases.answers(case.id)
@@ -282,6 +314,36 @@ class Delivery:
             await tx.alerts.set_card(case.id, message.message_id)
         await self._sent(jobs, message.message_id, now, [case.id])
 
+    async def _erased_card(self, job: Job, now: datetime) -> None:
+        """The reporter erased the case: the card keeps its code and says so, nothing more."""
+        chat, card_id = self.lawyers_chat_id, job.message_id
+        code = (job.dedupe_key or "").removeprefix(ERASED_PREFIX)
+        if chat is None or card_id is None:
+            async with self.store.transaction() as tx:
+                await tx.alerts.fold([job.id], "no_card", now)
+            return
+        text = self.tr.alert("card_erased", code=code)
+
+        async def edit() -> object:
+            try:
+                await self.bot.edit_message_text(text, chat_id=chat, message_id=card_id)
+            except BadRequest as exc:
+                lowered = str(exc).lower()
+                if "not modified" not in lowered and "not found" not in lowered:
+                    raise
+            return True
+
+        if await self._attempt([job], now, edit, code) is not None:
+            await self._sent([job], card_id, now, [])
+
+    async def _surging(self, tx: SqlTransaction, now: datetime) -> bool:
+        """Surge mode, or a surge the loop has not switched on yet (cases arrive between passes):
+        either way a new case goes into the digest rather than a card of its own."""
+        if self.surge:
+            return True
+        recent = await tx.alerts.new_cases_since(now - self.policy.surge_window)
+        return self.policy.surge(recent)
+
     async def _taker(self, tx: SqlTransaction, case: CaseAlertState) -> str | None:
         if case.claimed_by is None:
             return None
@@ -289,54 +351,79 @@ class Delivery:
         return member.display_name if member else "—"
 
     async def _digest(self, job: Job, now: datetime) -> None:
-        async with self.store.transaction() as tx:
-            cases = await tx.alerts.undigested(MAX_DIGEST)
-            heads = [self.cards.headline(c, await tx.cases.answers(c.id)) for c in cases]
-        if not cases:
+        """Every case not yet announced, in as many messages as it takes (a few per pass)."""
+        for part in range(MAX_DIGEST_PARTS):
             async with self.store.transaction() as tx:
-                await tx.alerts.fold([job.id], "empty", now)
-            return
-        text = "\n".join(
-            [f"<b>{_esc(self.tr.alert('digest_title', n=len(cases)))}</b>", *map(_esc, heads)]
-        )
-        buttons = [
-            [InlineKeyboardButton(self.tr.alert("btn_take_code", code=c.code),
-                                  callback_data=self.codec.encode(ClaimAction.TAKE, c.code))]
-            for c in cases[:MAX_TAKE_BUTTONS]
-        ]  # fmt: skip
-        message = await self._send_to_group([job], text, InlineKeyboardMarkup(buttons), now)
-        if message is not None:
+                cases = await tx.alerts.undigested(MAX_DIGEST)
+                heads = [self.cards.headline(c, await tx.cases.answers(c.id)) for c in cases]
+            if not cases:
+                if part == 0:
+                    async with self.store.transaction() as tx:
+                        await tx.alerts.fold([job.id], "empty", now)
+                return
+            text, markup = self._digest_message(cases, heads)
+            if part == 0:
+                message = await self._send_to_group([job], text, markup, now)
+            else:  # the rest rides on the same job; a failure leaves them for the next digest
+                try:
+                    message = await self.bot.send_message(
+                        self.lawyers_chat_id or 0, text, parse_mode="HTML", reply_markup=markup
+                    )
+                except TelegramError:
+                    return
+            if message is None:
+                return
             async with self.store.transaction() as tx:
                 await tx.alerts.set_digest([c.id for c in cases], message.message_id)
             for case in cases:
                 self.stats.reached.setdefault(case.id, now)
+
+    def _digest_message(
+        self, cases: list[CaseAlertState], heads: list[str]
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        text = "\n".join(
+            [f"<b>{_esc(self.tr.alert('digest_title', n=len(cases)))}</b>", *map(_esc, heads)]
+        )
+        takes = [
+            InlineKeyboardButton(
+                self.tr.alert("btn_take_code", code=c.code),
+                callback_data=self.codec.encode(ClaimAction.TAKE, c.code),
+            )
+            for c in cases
+            if c.claimed_by is None
+        ]
+        return text, InlineKeyboardMarkup([takes[i : i + 2] for i in range(0, len(takes), 2)])
 
     # -- private pages -----------------------------------------------------------------------
 
     async def _pages(self, staff_id: uuid.UUID, jobs: list[Job], now: datetime) -> None:
         async with self.store.transaction() as tx:
             member = await tx.staff.get(staff_id)
-            entries: list[tuple[CaseAlertState, dict[str, Any], str]] = []
+            by_case: dict[uuid.UUID, tuple[CaseAlertState, dict[str, Any], dict[str, Any]]] = {}
+            stale: list[uuid.UUID] = []
             for job in jobs:
                 case = await tx.alerts.case(job.case_id) if job.case_id else None
-                if case is None:
+                payload = await tx.outbox.payload_of(job.id) or {}
+                if case is None or not _still_news(case, payload, staff_id):
+                    # Gone, closed or taken since it was queued (after an outage, say).
+                    stale.append(job.id)
                     continue
-                reason = (await tx.outbox.payload_of(job.id) or {}).get("reason", "new")
-                entries.append((case, await tx.cases.answers(case.id), str(reason)))
-        if member is None or not member.reachable:
-            await self._record_failure(jobs, "staff_unreachable", now, None)
+                # One entry per case: the latest reason wins ("again" over "new").
+                by_case[case.id] = (case, await tx.cases.answers(case.id), payload)
+            if stale:
+                await tx.alerts.fold(stale, "no_longer_news", now)
+        entries = list(by_case.values())
+        jobs = [j for j in jobs if j.id not in stale]
+        if not jobs:
             return
-        if not entries:
+        if member is None or not member.reachable:
+            # The coordinators were told once, when Telegram first refused (see below).
             async with self.store.transaction() as tx:
-                await tx.alerts.fold([j.id for j in jobs], "case_gone", now)
+                await tx.alerts.fold([j.id for j in jobs], "staff_unreachable", now)
             return
         if len(entries) == 1:
-            case, answers, reason = entries[0]
-            title = self.tr.alert(
-                {"new": "page_new", "again": "page_again", "reminder": "page_reminder"}.get(
-                    reason, "page_new"
-                )
-            )
+            case, answers, payload = entries[0]
+            title = self._page_title(payload)
             body = "\n".join(self.cards.lines(case, answers, now))
             text = f"<b>{_esc(title)}</b>\n{_esc(body)}"
             markup = self.cards.buttons(case, case.claimed_by is not None)
@@ -351,14 +438,32 @@ class Delivery:
                 for c, _, _ in entries[:MAX_TAKE_BUTTONS] if c.claimed_by is None
             ])  # fmt: skip
         chat_id = member.identity.chat_id
+
+        async def unreachable() -> None:
+            # They never opened a private chat with the bot, or blocked it: tell the
+            # coordinators once, and stop trying until they write to the bot.
+            async with self.store.transaction() as tx:
+                await tx.alerts.fold([j.id for j in jobs], "forbidden", now)
+                if await tx.staff.mark_unreachable(staff_id):
+                    await queue_unreachable_notice(tx, staff_id)
+
         message: Message | None = await self._attempt(
             jobs,
             now,
             lambda: self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=markup),
             entries[0][0].code,
+            unreachable,
         )
         if message is not None:
             await self._sent(jobs, message.message_id, now, [c.id for c, _, _ in entries])
+
+    def _page_title(self, payload: dict[str, Any]) -> str:
+        """The first line of a private page, by why it was sent."""
+        reason = str(payload.get("reason", "new"))
+        if reason == "lapsed":
+            return self.tr.alert("page_lapsed", minutes=payload.get("minutes", 30))
+        keys = {"new": "page_new", "again": "page_again", "reminder": "page_reminder"}
+        return self.tr.alert(keys.get(reason, "page_new"))
 
     # -- coordinators and reporters ----------------------------------------------------------
 
@@ -369,9 +474,7 @@ class Delivery:
             ]
             if job.kind == "unreachable" and job.staff_id is not None:
                 member = await tx.staff.get(job.staff_id)
-                text = self.tr.alert(
-                    "unreachable_lawyer", name=member.display_name if member else "?"
-                )
+                text = ""
             else:
                 case = await tx.alerts.case(job.case_id) if job.case_id else None
                 payload = await tx.outbox.payload_of(job.id) or {}
@@ -381,6 +484,10 @@ class Delivery:
             async with self.store.transaction() as tx:
                 await tx.alerts.fold([job.id], "no_coordinators", now)
             return
+        if job.kind == "unreachable":
+            if member is not None and not member.named:
+                member = await self._learn_names(member)
+            text = self.tr.alert("unreachable_lawyer", name=member.display_name if member else "?")
         sent: Message | None = None
         for member in coordinators:
             chat_id = member.identity.chat_id
@@ -392,6 +499,20 @@ class Delivery:
             )
         if sent is not None:
             await self._sent([job], sent.message_id, now, [])
+
+    async def _learn_names(self, member: StaffMember) -> StaffMember:
+        """Ask the lawyers' chat who someone is (staff from settings start with an id only)."""
+        if self.lawyers_chat_id is None:
+            return member
+        try:
+            found = await self.bot.get_chat_member(self.lawyers_chat_id, member.identity.user_id)
+        except TelegramError:
+            return member
+        user = found.user
+        identity = TelegramIdentity(user.id, user.id, user.username, user.first_name,
+                                    user.last_name, user.language_code)  # fmt: skip
+        async with self.store.transaction() as tx:
+            return await tx.staff.refresh_names(identity) or member
 
     async def _reporter(self, job: Job, now: datetime) -> None:
         async with self.store.transaction() as tx:
@@ -408,7 +529,10 @@ class Delivery:
         )
         key = str(payload.get("key", "reporter_assigned"))
         name = payload.get("name") if self.name_lawyer_to_reporter else None
-        if name and key == "reporter_assigned":
+        if isinstance(payload.get("text"), str):
+            # A coordinator's or lawyer's own words, relayed without their identity.
+            text = tr.staff("contact_to_reporter", code=case.code, text=payload["text"])
+        elif name and key == "reporter_assigned":
             text = tr.alert("reporter_assigned_named", code=case.code, name=name)
         else:
             text = tr.alert(key, code=case.code)
@@ -420,6 +544,24 @@ class Delivery:
 
 
 _CARD_GONE = object()
+OPEN = frozenset({CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT})
+
+
+def _still_news(case: CaseAlertState, payload: dict[str, Any], staff_id: uuid.UUID) -> bool:
+    """Whether a queued page still says something true: an open case that is still unclaimed
+    (or, for a reminder, still held by the one reminded)."""
+    if case.status not in OPEN:
+        return False
+    if payload.get("reason") == "reminder":
+        return case.claimed_by == staff_id
+    return case.claimed_by is None
+
+
+async def queue_unreachable_notice(tx: SqlTransaction, staff_id: uuid.UUID) -> None:
+    """Tell the coordinators that a staff member cannot be reached privately."""
+    await tx.outbox.enqueue(
+        kind="unreachable", priority=Priority.HIGH, destination=COORDINATORS, staff_id=staff_id
+    )
 
 
 def _esc(text: str) -> str:

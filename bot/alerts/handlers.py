@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden
 from telegram.ext import (
@@ -80,13 +80,17 @@ class LawyerHandlers:
         user = update.effective_user
         if query is None or user is None:
             raise ApplicationHandlerStop
+        if not _ours(query):
+            return  # a reporter's button in their private chat: the reporter's handlers
         decoded = self.codec.decode(query.data or "")
         if decoded is None:
             await query.answer(self.tr.alert("stale"))
             raise ApplicationHandlerStop
         action, code = decoded
         now = self.clock()
-        reply, details = await self._apply(user.id, action, code, now)
+        identity = TelegramIdentity(user.id, user.id, user.username, user.first_name,
+                                    user.last_name, user.language_code)  # fmt: skip
+        reply, details = await self._apply(identity, action, code, now)
         self.notify()
         if details is not None:
             try:
@@ -97,16 +101,20 @@ class LawyerHandlers:
         raise ApplicationHandlerStop
 
     async def _apply(
-        self, user_id: int, action: ClaimAction, code: str, now: datetime
+        self, identity: TelegramIdentity, action: ClaimAction, code: str, now: datetime
     ) -> tuple[str, str | None]:
         """Apply a press in one transaction; returns the toast and, for Details, the text."""
         async with self.store.transaction() as tx:
-            member = await tx.staff.by_user(user_id)
+            member = await tx.staff.by_user(identity.user_id)
             case = await tx.alerts.case_by_code(code)
             if member is None or member.role not in STAFF_ROLES:
                 action_name = "details.denied" if action is ClaimAction.DETAILS else "card.denied"
-                await tx.audit.append(anonymous_actor(user_id), action_name, case_code=code)
+                await tx.audit.append(
+                    anonymous_actor(identity.user_id), action_name, case_code=code
+                )
                 return self.tr.alert("not_allowed"), None
+            # The card names the taker: keep the names Telegram shows for them current.
+            member = await tx.staff.refresh_names(identity) or member
             actor = f"staff:{member.id}"
             if case is None or case.status not in _OPEN:
                 return self.tr.alert("stale"), None
@@ -122,25 +130,51 @@ class LawyerHandlers:
             if action is ClaimAction.TAKE:
                 return await self._take(tx, member, case, now, actor), None
             if action is ClaimAction.DECLINE:
-                if case.claimed_by is None:
-                    await tx.alerts.set_escalation(case.id, case.escalation_round, now)
-                    await tx.audit.append(actor, "case.declined", case_code=code)
-                return self.tr.alert("declined"), None
+                return await self._decline(tx, member, case, now, actor), None
             if action in TAKER_ONLY and case.claimed_by != member.id:
                 return self.tr.alert("not_taker"), None
             if action is ClaimAction.RESOLVE:
-                await tx.alerts.resolve(case.id, member.id, now)
+                if not await tx.alerts.resolve(case.id, member.id, now):
+                    return self.tr.alert("not_taker"), None  # the claim lapsed meanwhile
                 await tx.audit.append(actor, "case.resolved", case_code=code)
                 await self._queue_card(tx, case)
                 return self.tr.alert("resolved"), None
             progress = "in_contact" if action is ClaimAction.IN_CONTACT else "on_site"
             every = self.policy.reminder_every(case.urgency)
-            await tx.alerts.record_progress(
+            recorded = await tx.alerts.record_progress(
                 case.id, member.id, progress, now, now + every if every else None
             )
+            if not recorded:
+                return self.tr.alert("not_taker"), None  # the claim lapsed meanwhile
             await tx.audit.append(actor, f"case.{progress}", case_code=code)
             await self._queue_card(tx, case)
             return self.tr.alert("progress_saved"), None
+
+    async def _decline(
+        self,
+        tx: SqlTransaction,
+        member: StaffMember,
+        case: CaseAlertState,
+        now: datetime,
+        actor: str,
+    ) -> str:
+        """Pass an unclaimed case on: its next round runs at once, once per lawyer and case
+        (a double tap, or every lawyer declining twice, must not use up the schedule)."""
+        if case.claimed_by is not None:
+            return await self._held_by(tx, case, member)
+        if not await tx.alerts.has_acted(actor, "case.declined", case.code):
+            await tx.alerts.set_escalation(case.id, case.escalation_round, now)
+            await tx.audit.append(actor, "case.declined", case_code=case.code)
+        return self.tr.alert("declined")
+
+    async def _held_by(self, tx: SqlTransaction, case: CaseAlertState, member: StaffMember) -> str:
+        """The answer to a press on a case someone holds: theirs, or who has it."""
+        fresh = await tx.alerts.case(case.id)
+        holder_id = fresh.claimed_by if fresh else None
+        if holder_id == member.id:
+            return self.tr.alert("taken")
+        holder = await tx.staff.get(holder_id) if holder_id else None
+        return self.tr.alert("taken_by_other", name=holder.display_name if holder else "—")
 
     async def _take(
         self,
@@ -154,9 +188,7 @@ class LawyerHandlers:
             return self.tr.alert("taken")  # a replayed press: nothing changes
         won = await tx.alerts.take(case.id, member.id, now, now + self.policy.claim_lapse)
         if not won:
-            fresh = await tx.alerts.case(case.id)
-            holder = await tx.staff.get(fresh.claimed_by) if fresh and fresh.claimed_by else None
-            return self.tr.alert("taken_by_other", name=holder.display_name if holder else "—")
+            return await self._held_by(tx, case, member)
         await tx.audit.append(actor, "case.taken", case_code=case.code)
         await self._queue_card(tx, case)
         await tx.outbox.enqueue(
@@ -209,16 +241,26 @@ class LawyerHandlers:
         return update.effective_user.id if update.effective_user else 0
 
 
+def _ours(query: CallbackQuery) -> bool:
+    """Card data, or any press in a group: reporters' buttons live only in private chats."""
+    if (query.data or "").startswith(CallbackCodec.prefix()):
+        return True
+    message = query.message
+    return message is not None and message.chat.type != ChatType.PRIVATE
+
+
 _OPEN = frozenset({CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT})
 
 
 def register(application: Application, handlers: LawyerHandlers) -> None:  # type: ignore[type-arg]
-    """Staff handlers run first (groups -2 and -1) and stop the update when they handled it."""
+    """Staff handlers run first (groups -2 and -1) and stop the update when they handled it.
+
+    Every press on a card or in a group is ours, whatever its data: a reporter's questionnaire data
+    pressed on a card must never reach the reporter's handlers.
+    """
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE, handlers.on_staff_message), group=-2
     )
-    application.add_handler(
-        CallbackQueryHandler(handlers.on_card_press, pattern=f"^{CallbackCodec.prefix()}"), group=-1
-    )
+    application.add_handler(CallbackQueryHandler(handlers.on_card_press), group=-1)
     application.add_handler(CommandHandler("oncall", handlers.on_oncall), group=-1)
     application.add_handler(CommandHandler("roster", handlers.on_roster), group=-1)

@@ -22,8 +22,10 @@ MANAGERS = frozenset({"coordinator", "admin"})
 STAFF = frozenset({"lawyer", "coordinator", "admin"})
 
 
-def _clock_text(minute: int) -> str:
-    minute %= 24 * 60
+def _clock_text(minute: int, *, end: bool = False) -> str:
+    """ "09:00"; a shift's end at midnight reads "24:00", not "00:00"."""
+    if not (end and minute == 24 * 60):
+        minute %= 24 * 60
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
@@ -122,7 +124,7 @@ class RosterCommands:
         for shift_id, shift in rows:
             member = await tx.staff.get(shift.staff_id)
             name = member.display_name if member else "?"
-            span = f"{_clock_text(shift.start_minute)}-{_clock_text(shift.end_minute)}"
+            span = f"{_clock_text(shift.start_minute)}-{_clock_text(shift.end_minute, end=True)}"
             lines.append(
                 f"{shift_id}. {WEEKDAYS[shift.weekday]} {span} {shift.position.value}: {name}"
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from datetime import datetime
 
 from bot.alerts.delivery import Delivery
 from bot.domain.alerting import Audience, EscalationPolicy
-from bot.domain.cases import CaseStatus, Priority, priority_for
+from bot.domain.cases import CaseStatus, Priority, Urgency, priority_for
 from bot.domain.roster import Position, on_call
 from bot.logging_setup import describe_exception
 from storage.repositories.alerts import CaseAlertState
@@ -50,6 +51,9 @@ class AlertService:
         self.clock = clock
         self.policy = policy or EscalationPolicy()
         self._wake = asyncio.Event()
+        # One pass at a time in this process: a pass started by a handler's notify() and one
+        # driven by a test (or a slow pass and the next poll) must not both post the same card.
+        self._pass = asyncio.Lock()
 
     def notify(self) -> None:
         """Something was queued: run a tick now rather than at the next poll."""
@@ -74,12 +78,18 @@ class AlertService:
                     waiter.cancel()
                     stopper.cancel()
 
-    async def tick(self) -> None:
-        """One pass: escalations due, surge switch and digest, then every due message."""
-        now = self.clock()
-        await self.escalate(now)
-        await self.update_surge(now)
-        await self.delivery.deliver_due(now)
+    async def tick(self) -> int:
+        """One pass: escalations due, surge switch and digest, then every due message.
+
+        Returns how much it did (cases escalated, surge changes, messages handled): 0 means
+        there was nothing to do at this moment.
+        """
+        async with self._pass:
+            now = self.clock()
+            work = await self.escalate(now)
+            work += await self.update_surge(now)
+            work += await self.delivery.deliver_due(now)
+            return work
 
     # -- escalation ------------------------------------------------------------------------
 
@@ -87,13 +97,17 @@ class AlertService:
         """Run every escalation round whose time has come; returns how many cases moved."""
         async with self.store.transaction() as tx:
             due = await tx.alerts.due_escalations(now)
+            # In a surge only URGENT cases page privately; the rest are in the group's digest.
+            surge = bool(due) and (await tx.alerts.surge_state()).surge
             for case in due:
-                await self._escalate_case(tx, case, now)
+                await self._escalate_case(tx, case, now, surge)
         if due:
             self.notify()
         return len(due)
 
-    async def _escalate_case(self, tx: SqlTransaction, case: CaseAlertState, now: datetime) -> None:
+    async def _escalate_case(
+        self, tx: SqlTransaction, case: CaseAlertState, now: datetime, surge: bool = False
+    ) -> None:
         if case.status not in OPEN or case.duplicate_of is not None:
             await tx.alerts.set_escalation(case.id, case.escalation_round, None)
             return
@@ -101,10 +115,20 @@ class AlertService:
         if case.claimed_by is not None:
             if case.progress is None and case.claimed_at is not None:
                 # Taken but no sign of progress: the claim lapses and escalation resumes.
+                # Its last round runs again at once, the pages saying why.
                 resume = max(1, case.escalation_round - 1)
                 await tx.alerts.release(case.id, now, resume)
                 await self._queue_card(tx, case)
                 await tx.audit.append("system", "claim.lapsed", case_code=case.code)
+                released = dataclasses.replace(
+                    case,
+                    claimed_by=None,
+                    claimed_at=None,
+                    progress=None,
+                    status=CaseStatus.NEW,
+                    escalation_round=resume,
+                )
+                await self._run_round(tx, released, now, "lapsed", surge)
                 return
             every = policy.reminder_every(case.urgency)
             await self._page(tx, case, [case.claimed_by], "reminder")
@@ -112,16 +136,27 @@ class AlertService:
                 case.id, case.escalation_round, now + every if every else None
             )
             return
+        reason = "new" if case.escalation_round == 0 else "again"
+        await self._run_round(tx, case, now, reason, surge)
+
+    async def _run_round(
+        self,
+        tx: SqlTransaction,
+        case: CaseAlertState,
+        now: datetime,
+        reason: str,
+        surge: bool = False,
+    ) -> None:
+        """Page the audience of the case's current round and arm the next one."""
+        policy = self.policy
         index = case.escalation_round
         current = policy.round_due(case.urgency, index)
         if current is None:
             await tx.alerts.set_escalation(case.id, index, None)
             return
-        recipients = await self._audience(tx, current.audience, now)
-        await self._page(tx, case, [s.id for s in recipients], "new" if index == 0 else "again")
-        for member in recipients:
-            if not member.reachable:
-                await self._flag_unreachable(tx, member, now)
+        if not surge or case.urgency is Urgency.URGENT:
+            recipients = await self._audience(tx, current.audience, now)
+            await self._page(tx, case, [s.id for s in recipients], reason)
         following = policy.round_due(case.urgency, index + 1)
         at = None if following is None else now + (following.after - current.after)
         await tx.alerts.set_escalation(case.id, index + 1, at)
@@ -159,22 +194,11 @@ class AlertService:
                 priority=priority_for(case.urgency),
                 destination=staff_destination(staff_id),
                 case_id=case.id,
-                payload={"reason": reason},
+                payload={
+                    "reason": reason,
+                    "minutes": round(self.policy.claim_lapse.total_seconds() / 60),
+                },
             )
-
-    async def _flag_unreachable(
-        self, tx: SqlTransaction, member: StaffMember, now: datetime
-    ) -> None:
-        key = f"unreachable:{member.id}:{now.date().isoformat()}"
-        if await tx.outbox.exists(key):
-            return
-        await tx.outbox.enqueue(
-            kind="unreachable",
-            priority=Priority.HIGH,
-            destination=COORDINATORS,
-            staff_id=member.id,
-            dedupe_key=key,
-        )
 
     async def _queue_card(self, tx: SqlTransaction, case: CaseAlertState) -> None:
         await tx.outbox.enqueue(
@@ -183,8 +207,11 @@ class AlertService:
 
     # -- surge -----------------------------------------------------------------------------
 
-    async def update_surge(self, now: datetime) -> None:
-        """Switch surge mode by the number of new cases; queue a digest when one is due."""
+    async def update_surge(self, now: datetime) -> int:
+        """Switch surge mode by the number of new cases; queue a digest when one is due.
+
+        Returns how many messages it queued.
+        """
         policy = self.policy
         async with self.store.transaction() as tx:
             state = await tx.alerts.surge_state()
@@ -207,3 +234,4 @@ class AlertService:
                 state.last_digest_at = now
                 await tx.outbox.enqueue(kind="digest", priority=Priority.HIGH, destination=LAWYERS)
             self.delivery.surge = state.surge
+            return tx.outbox.enqueued

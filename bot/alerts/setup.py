@@ -83,6 +83,7 @@ def build_alerts(runtime: Runtime, application: Application, catalogs: Catalogs)
     codec = CallbackCodec(runtime.keys.current().index_key)
     tr = catalogs.translator(settings.lawyers_language)
     level = CardLevel(settings.card_detail)
+    policy = policy_from(settings)
     delivery = Delivery(
         store=runtime.store,
         bot=bot,
@@ -93,8 +94,8 @@ def build_alerts(runtime: Runtime, application: Application, catalogs: Catalogs)
         language=settings.lawyers_language,
         card_level=level,
         name_lawyer_to_reporter=settings.name_lawyer_to_reporter,
+        policy=policy,
     )
-    policy = policy_from(settings)
     service = AlertService(runtime.store, delivery, runtime.now, policy)
     runtime.store.on_outbox(service.notify)
     lawyer_handlers = handlers.LawyerHandlers(
@@ -112,12 +113,21 @@ def build_alerts(runtime: Runtime, application: Application, catalogs: Catalogs)
 
 
 async def bootstrap_staff(runtime: Runtime) -> None:
-    """Make sure everyone in LAWYER_IDS and COORDINATOR_IDS exists as staff with that role."""
+    """Make sure everyone in ADMIN_IDS, COORDINATOR_IDS and LAWYER_IDS is staff with that role
+    (the highest listed wins), and that nobody removed from them keeps access. Roles granted
+    with /grant are not touched."""
     settings = runtime.settings
+    admins = settings.admin_ids
+    coordinators = settings.coordinator_ids - admins
+    lawyers = settings.lawyer_ids - admins - coordinators
     async with runtime.store.transaction() as tx:
-        for user_id in sorted(settings.lawyer_ids - settings.coordinator_ids):
-            await tx.staff.ensure(TelegramIdentity(user_id, user_id), "lawyer")
-        for user_id in sorted(settings.coordinator_ids):
-            await tx.staff.ensure(TelegramIdentity(user_id, user_id), "coordinator")
+        for role, ids in (("admin", admins), ("coordinator", coordinators), ("lawyer", lawyers)):
+            for user_id in sorted(ids):
+                await tx.staff.ensure(TelegramIdentity(user_id, user_id), role, from_settings=True)
+        removed = await tx.staff.retain_only(admins | coordinators | lawyers)
+        if removed:
+            await tx.audit.append("system", "staff.removed", detail=f"{removed} staff")
+    if removed:
+        log.warning("staff removed from the settings lost access", extra={"count": removed})
     if settings.lawyers_chat_id is None:
         log.warning("LAWYERS_CHAT_ID is not set: cards cannot be posted, only private pages")

@@ -87,4 +87,5 @@ ALERT_TEXTS: dict[str, str] = {
     # Reporter notices
     "reporter_assigned": "A lawyer has taken your case {code}.",
     "reporter_assigned_named": "A lawyer, {name}, has taken your case {code}.",
+    "reporter_status_changed": "There is news on your case {code}. Send /status to see it.",
 }

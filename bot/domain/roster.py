@@ -94,9 +94,9 @@ def parse_weekdays(text: str) -> list[int] | None:
     if text in ("daily", "all", "*"):
         return list(range(7))
     days: list[int] = []
-    for part in text.split(","):
+    for part in (p.strip() for p in text.split(",")):
         if "-" in part:
-            first, _, last = part.partition("-")
+            first, _, last = (p.strip() for p in part.partition("-"))
             if first not in WEEKDAYS or last not in WEEKDAYS:
                 return None
             a, b = WEEKDAYS.index(first), WEEKDAYS.index(last)

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.cases import CaseStatus, Urgency
-from storage.models import AlertState, Case, OutboxMessage
+from bot.domain.cases import CaseStatus, Priority, Urgency
+from storage.models import AlertState, AuditEntry, Case, OutboxMessage
 
 LEASE = timedelta(seconds=60)
+ERASED_PREFIX = "erased:"
 OPEN_FOR_ALERTS = tuple(
     s.value
     for s in (CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT)
@@ -70,7 +71,7 @@ class AlertRepository:
 
     async def case(self, case_id: uuid.UUID) -> CaseAlertState | None:
         """A case's alert state."""
-        row = await self._session.get(Case, case_id)
+        row = await self._session.get(Case, case_id, populate_existing=True)
         return None if row is None else _state(row)
 
     async def case_by_code(self, code: str) -> CaseAlertState | None:
@@ -91,6 +92,19 @@ class AlertRepository:
         if self._session.bind is not None and self._session.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         return [_state(row) for row in (await self._session.execute(query)).scalars()]
+
+    async def has_acted(self, actor: str, action: str, case_code: str) -> bool:
+        """Whether the audit log holds this action by this actor on this case."""
+        result = await self._session.execute(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.actor == actor,
+                AuditEntry.action == action,
+                AuditEntry.case_code == case_code,
+            )
+            .limit(1)
+        )
+        return result.first() is not None
 
     async def next_escalation(self) -> datetime | None:
         """When the next escalation timer runs out."""
@@ -189,6 +203,37 @@ class AlertRepository:
                 updated_at=now,
             )
         )
+
+    async def queue_card_erasure(self, case_id: uuid.UUID, now: datetime) -> bool:
+        """Before a case is shredded: queue the edit that blanks its card in the lawyers' chat.
+
+        The row outlives the case (no case id, no payload): it carries the card's message id and
+        the public code (in its dedupe key, which also keeps it single). False if there is no
+        card to blank.
+        """
+        row = await self._session.get(Case, case_id)
+        if row is None or row.card_message_id is None:
+            return False
+        key = f"{ERASED_PREFIX}{row.code}"
+        exists = await self._session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+        )
+        if exists.first() is not None:
+            return False
+        self._session.add(
+            OutboxMessage(
+                id=uuid.uuid4(),
+                kind="card_erased",
+                priority=int(Priority.HIGH),
+                destination="lawyers",
+                telegram_message_id=row.card_message_id,
+                dedupe_key=key,
+                available_at=now,
+                created_at=now,
+            )
+        )
+        await self._session.flush()
+        return True
 
     async def set_card(self, case_id: uuid.UUID, message_id: int) -> None:
         """Remember the card's message in the lawyers' chat."""

@@ -73,8 +73,10 @@ class StaffRepository:
         row = await self._session.get(Staff, staff_id)
         return None if row is None or not row.active else await self._decrypt(row)
 
-    async def ensure(self, identity: TelegramIdentity, role: str) -> StaffMember:
-        """Create a staff member, or update their role; identity details are kept fresh."""
+    async def ensure(
+        self, identity: TelegramIdentity, role: str, *, from_settings: bool = False
+    ) -> StaffMember:
+        """Create a staff member, or update their role (from the settings, or a /grant)."""
         row = (
             await self._session.execute(
                 select(Staff).where(Staff.lookup == self._lookup(identity.user_id))
@@ -92,21 +94,23 @@ class StaffRepository:
                 role=role,
                 reachable=True,  # until Telegram says otherwise (403): they may have started it
                 active=True,
+                from_settings=from_settings,
             )
             self._session.add(row)
         else:
             row.role = role
             row.active = True
+            row.from_settings = from_settings
         await self._session.flush()
         return await self._decrypt(row)
 
     async def retain_only(self, user_ids: Iterable[int]) -> int:
-        """Deactivate every staff member whose Telegram id is not among `user_ids` (they were
-        removed from the settings); returns how many lost access."""
+        """Deactivate staff who came from the settings but are no longer listed there (people
+        granted a role with /grant keep it until /revoke); returns how many lost access."""
         keep = [self._lookup(user_id) for user_id in user_ids]
         result = await self._session.execute(
             update(Staff)
-            .where(Staff.active.is_(True), Staff.lookup.not_in(keep))
+            .where(Staff.active.is_(True), Staff.from_settings.is_(True), Staff.lookup.not_in(keep))
             .values(active=False)
             .returning(Staff.id)
         )
