@@ -18,6 +18,7 @@ from bot.telegram.downloads import FileFetcher
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.keyring import Keyring, KeyringError, KeyringHolder
+from storage.repositories.audit import AuditAnchor, default_anchor_path
 from storage.store import SqlStore
 from storage.vault import Vault
 
@@ -123,8 +124,10 @@ async def open_runtime(settings: Settings, *, create_keyring: bool = True) -> Ru
         await engine.dispose()
         raise
     sessions = make_sessionmaker(engine)
-    runtime = Runtime(
-        settings, engine, sessions, keys, SqlStore(sessions, Vault(keys)), questionnaire
+    anchor = AuditAnchor(
+        settings.audit_anchor_path or default_anchor_path(settings.keyring_path), keys
     )
+    store = SqlStore(sessions, Vault(keys), audit_anchor=anchor)
+    runtime = Runtime(settings, engine, sessions, keys, store, questionnaire)
     runtime.store.clock = runtime.now  # outbox times follow the runtime's (replaceable) clock
     return runtime

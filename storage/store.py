@@ -19,7 +19,7 @@ from bot.domain.ports import CaseInfo
 from storage.models import ProcessedUpdate, Reporter, utcnow
 from storage.repositories.alerts import AlertRepository
 from storage.repositories.attachments import AttachmentRepository
-from storage.repositories.audit import AuditLog
+from storage.repositories.audit import AuditAnchor, AuditLog
 from storage.repositories.cases import CaseRecord, CaseRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.outbox import OutboxRepository
@@ -33,13 +33,17 @@ class SqlTransaction:
     """Repositories sharing one session; implements `bot.domain.ports.Transaction`."""
 
     def __init__(
-        self, session: AsyncSession, vault: Vault, clock: Callable[[], datetime] = utcnow
+        self,
+        session: AsyncSession,
+        vault: Vault,
+        clock: Callable[[], datetime] = utcnow,
+        audit_anchor: AuditAnchor | None = None,
     ) -> None:
         self.session = session
         self.reporters = ReporterRepository(session, vault)
         self.conversations = ConversationRepository(session, vault)
         self.cases = CaseRepository(session, vault)
-        self.audit = AuditLog(session)
+        self.audit = AuditLog(session, vault.keys, audit_anchor)
         self.outbox = OutboxRepository(session, vault, clock)
         self._clock = clock
         self.attachments = AttachmentRepository(session, vault)
@@ -164,10 +168,13 @@ class SqlStore:
         sessions: async_sessionmaker[AsyncSession],
         vault: Vault,
         clock: Callable[[], datetime] = utcnow,
+        audit_anchor: AuditAnchor | None = None,
     ) -> None:
         self._sessions = sessions
         self.vault = vault
         self.clock = clock  # the time outbox messages become due (tests move it)
+        # The audit log's head, kept outside the database (beside the key file by default).
+        self.audit_anchor = audit_anchor or AuditAnchor.beside(vault.keys)
         self._outbox_listeners: list[Callable[[], None]] = []
 
     @property
@@ -184,8 +191,10 @@ class SqlStore:
         """Commit on normal exit, roll back on an exception."""
         async with self._sessions() as session:
             async with session.begin():
-                tx = SqlTransaction(session, self.vault, self.clock)
+                tx = SqlTransaction(session, self.vault, self.clock, self.audit_anchor)
                 yield tx
             if tx.outbox.enqueued:
                 for listener in self._outbox_listeners:
                     listener()
+            # After the commit, never before: a rolled-back entry must not be anchored.
+            await self.audit_anchor.advance(tx.audit.head)

@@ -7,7 +7,6 @@ These handlers run before the reporter's (group -1) and stop further handling.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -42,9 +41,10 @@ STAFF_ROLES = frozenset({"lawyer", "coordinator", "admin"})
 LAWYERS = "lawyers"
 
 
-def anonymous_actor(user_id: int) -> str:
-    """An audit reference for someone who is not staff, without their Telegram id."""
-    return "anon:" + hashlib.sha256(f"intake-bot/anon/{user_id}".encode()).hexdigest()[:12]
+def anonymous_actor(store: SqlStore, user_id: int) -> str:
+    """An audit reference for someone who is not staff: a keyed hash, so that the database
+    alone cannot be searched for a Telegram id (a plain hash of an id is a short brute force)."""
+    return "anon:" + store.vault.lookup("audit-anon", str(user_id)).hex()[:16]
 
 
 class LawyerHandlers:
@@ -110,7 +110,7 @@ class LawyerHandlers:
             if member is None or member.role not in STAFF_ROLES:
                 action_name = "details.denied" if action is ClaimAction.DETAILS else "card.denied"
                 await tx.audit.append(
-                    anonymous_actor(identity.user_id), action_name, case_code=code
+                    anonymous_actor(self.store, identity.user_id), action_name, case_code=code
                 )
                 return self.tr.alert("not_allowed"), None
             # The card names the taker: keep the names Telegram shows for them current.

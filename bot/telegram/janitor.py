@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete
 from telegram.ext import Application, ContextTypes
 
+from bot.ops.cli import retention_policy
 from storage.models import ProcessedUpdate
+from storage.retention import shred_expired
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 INTERVAL = timedelta(minutes=10)
 UPLOAD_GRACE = timedelta(hours=1)
 UPDATE_MEMORY = timedelta(days=7)
+DAY = timedelta(days=1)
 
 
 async def sweep(runtime: Runtime) -> dict[str, int]:
@@ -38,12 +41,29 @@ async def sweep(runtime: Runtime) -> dict[str, int]:
     return counts
 
 
+async def retention(runtime: Runtime) -> int:
+    """Shred closed cases whose retention window has passed (audited); returns how many."""
+    run = await shred_expired(
+        runtime.store,
+        retention_policy(runtime.settings),
+        runtime.now(),
+        anchor=runtime.store.audit_anchor,
+    )
+    if run.shredded:
+        log.info("retention", extra={"shredded": len(run.shredded), "held": len(run.held)})
+    return len(run.shredded)
+
+
 def schedule_janitor(application: Application, runtime: Runtime) -> None:  # type: ignore[type-arg]
-    """Run `sweep` every few minutes."""
+    """Run `sweep` every few minutes and the retention pass once a day."""
     if application.job_queue is None:
         return
 
     async def job(_context: ContextTypes.DEFAULT_TYPE) -> None:
         await sweep(runtime)
 
+    async def daily(_context: ContextTypes.DEFAULT_TYPE) -> None:
+        await retention(runtime)
+
     application.job_queue.run_repeating(job, interval=INTERVAL, first=INTERVAL, name="janitor")
+    application.job_queue.run_repeating(daily, interval=DAY, first=INTERVAL, name="retention")

@@ -110,9 +110,12 @@ async def test_decline_on_an_unclaimed_urgent_case_pages_the_next_round_at_once(
         await world.settle()
         assert world.paged(before) == set()
         assert (await world.case_row(code)).escalation_round == 2
-        # Declining a case someone took says who has it.
-        assert (await world.press(marat, world.card(code), "Take"))["text"] == "The case is yours."
-        answer = await world.press(lena, world.card(code), "Decline")
+        # Declining a case someone took says who has it (Lena presses the card as she saw it,
+        # before it was redrawn for the taker).
+        card = world.card(code)
+        decline = next(b["callback_data"] for b in card.buttons() if b["text"] == "Decline")
+        assert (await world.press(marat, card, "Take"))["text"] == "The case is yours."
+        answer = await world.press_data(lena, card, decline)
         assert answer["text"] == "Already taken by Marat."
 
 

@@ -1,0 +1,3 @@
+from bot.ops.cli import main
+
+raise SystemExit(main())
