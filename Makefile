@@ -1,10 +1,11 @@
-# Two commands matter: `make run` and `make test`. Everything else is a helper.
+# Three commands matter: `make sandbox` (try it), `make test` and `make run`. Everything else is a
+# helper.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit migrate bench-storage lock clean
+.PHONY: sandbox run test lint typecheck unit migrate bench-storage lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -13,6 +14,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+## Set up and try the bot without Telegram: a web chat on 127.0.0.1 with a reporter, a lawyer and a
+## coordinator, the real bot behind it (SANDBOX_ARGS="--port 9000 --data-dir ./sandbox-data").
+sandbox: $(STAMP)
+	@$(BIN)/intake-bot sandbox $(SANDBOX_ARGS)
 
 ## Set up, apply migrations, and run the bot (reads .env and the environment).
 run: $(STAMP)

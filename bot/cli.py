@@ -1,4 +1,4 @@
-"""`intake-bot`: run the bot, migrate the database, manage keys."""
+"""`intake-bot`: run the bot, migrate the database, manage keys, try it in a sandbox."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.app import serve
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
+from bot.ops import cli as ops_cli
 from bot.runtime import StartupError, check_database, open_runtime
 from storage import migrate, rotation
 from storage.db import make_engine, make_sessionmaker
@@ -90,7 +92,40 @@ def _parser() -> argparse.ArgumentParser:
     rotate = keys.add_parser("rotate", help="re-wrap every data key under a new key")
     rotate.add_argument("--batch-size", type=int, default=500)
     rotate.add_argument("--grace", type=float, default=5.0, help="seconds for live bots to notice")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot without Telegram: a web chat with a reporter, a lawyer, a coordinator",
+        description="Run the real bot against a local stand-in for Telegram and serve a page on "
+        "127.0.0.1 where you play a reporter, a lawyer and a coordinator. Ctrl-C stops it.",
+    )
+    sandbox.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="the page's port (default 8765, else any free; 0: any)",
+    )
+    sandbox.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the database and key file here (default: a temporary directory, deleted after)",
+    )
+    ops_cli.add_commands(commands)
     return parser
+
+
+def _sandbox(port: int | None, data_dir: Path | None) -> int:
+    """The sandbox reads no `.env` (it may hold a real token) and owns its own settings."""
+    from bot.sandbox import run_sandbox  # noqa: PLC0415 - only this command needs the page
+
+    try:
+        asyncio.run(run_sandbox(port=port, data_dir=data_dir))
+    except (ConfigError, StartupError, KeyringError) as exc:
+        print(f"intake-bot: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,6 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # python-telegram-bot 22 reports durations (retry_after) as timedelta when asked to.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
+    # Export, audit and retention commands; decrypt-export runs before any setting is read,
+    # so it works offline on a machine that has only the private key.
+    if (status := ops_cli.run(args)) is not None:
+        return status
+    if args.command == "sandbox":
+        return _sandbox(args.port, args.data_dir)
     try:
         settings = load_settings()
         configure_logging(settings.log_level_number, secrets=(settings.token or "",))

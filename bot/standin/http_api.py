@@ -38,6 +38,11 @@ Routes (prefix ``/_standin``)::
     GET    /chats/{chat_id}/events?since=SEQ   Server-Sent Events: this chat's events
                                                and chat-less ones (commands_set...);
                                                Last-Event-ID resumes
+    GET    /events/stream?chat_id=A&chat_id=B&since=SEQ
+                                               the same for several chats on one
+                                               connection (a page showing many chats
+                                               stays under the browser's limit of six
+                                               connections to one host)
     GET    /events?chat_id=&since=SEQ          the event log as JSON
     GET    /callbacks/{query_id}/answer?timeout=S   waits for answerCallbackQuery
     POST   /updates                            a raw update -> {"update_id": N}
@@ -95,7 +100,16 @@ class OpsRoutes:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         """Server-Sent Events of one chat (plus chat-less events) until the client leaves."""
-        chat_id = self.s.chat(int(request.match_info["chat_id"])).id
+        return await self._stream(request, {self.s.chat(int(request.match_info["chat_id"])).id})
+
+    async def stream_chats(self, request: web.Request) -> web.StreamResponse:
+        """Server-Sent Events of the chats named by ``chat_id`` (repeated), in log order."""
+        chat_ids = {self.s.chat(int(value)).id for value in request.query.getall("chat_id", [])}
+        if not chat_ids:
+            raise ValueError("at least one chat_id is required")
+        return await self._stream(request, chat_ids)
+
+    async def _stream(self, request: web.Request, chat_ids: set[int]) -> web.StreamResponse:
         position = int(request.query.get("since") or request.headers.get("Last-Event-ID") or 0)
         response = web.StreamResponse(
             headers={**CORS, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -108,7 +122,7 @@ class OpsRoutes:
                 while position < len(events):
                     event = events[position]
                     position += 1
-                    if event.chat_id in (chat_id, None):
+                    if event.chat_id is None or event.chat_id in chat_ids:
                         await response.write(_sse(event))
                 if not await self.st.signal.wait(KEEPALIVE):
                     await response.write(b": keep-alive\n\n")
@@ -200,6 +214,7 @@ def add_routes(app: web.Application, standin: Players) -> None:
         ("GET", "/chats/{chat_id}/visible_commands", people.visible_commands),
         ("GET", "/chats/{chat_id}/events", ops.stream),
         ("GET", "/events", ops.events),
+        ("GET", "/events/stream", ops.stream_chats),
         ("GET", "/callbacks/{query_id}/answer", ops.callback_answer),
         ("POST", "/updates", ops.raw_update),
         ("POST", "/updates/{update_id}/redeliver", ops.redeliver),

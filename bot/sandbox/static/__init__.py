@@ -1,0 +1,1 @@
+"""The sandbox page: ``index.html``, ``sandbox.css`` and ``sandbox.js`` (package data)."""
