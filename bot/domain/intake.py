@@ -7,6 +7,7 @@ at all, before any reply is sent.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ from bot.domain.ports import CaseInfo, IntakeTransaction
 from bot.domain.questionnaire.answers import UNKNOWN, Rejected, parse_typed, toggle
 from bot.domain.questionnaire.flow import Questionnaire
 from bot.domain.questionnaire.parsing import ParseError, clean_text, person_key
-from bot.domain.questionnaire.schema import Question, QuestionType
+from bot.domain.questionnaire.schema import CHOICE_TYPES, Question, QuestionType
 
 # Steps that are shown once, then give way to the step the reporter came from (`back_to`).
 TRANSIENT_STEPS = frozenset({"status_view", "no_case", "add_saved", "wiped", "kept", "cancelled"})
@@ -102,14 +103,40 @@ class IntakeService:
             return await self._render(turn), turn.state
         if "first_message_id" not in turn.data and message_id is not None:
             turn.data["first_message_id"] = message_id
+        before = ConversationState.from_dict(copy.deepcopy(turn.state.to_dict()))
         await self._dispatch(turn, event)
         if turn.erased:
             return await self._render(turn), None
+        if isinstance(event, PressEvent) and turn.toast is not None:
+            # A refused press changes nothing: the buttons on screen stay live.
+            turn.state = before
+            return await self._render(turn), before
         turn.data["nonce"] = int(turn.data.get("nonce", 0)) + 1
         screen = await self._render(turn)
+        if turn.state.step == "wiped":
+            # The chat is wiped up to here; the next wipe starts at the next message.
+            turn.data.pop("first_message_id", None)
+            turn.data.pop("wipe_code", None)
         if turn.state.step in TRANSIENT_STEPS:
             self._return(turn)  # shown once; the next message is handled by the resting step
         return screen, turn.state
+
+    def without_reporter(self, event: Event, language: str | None) -> Screen | None:
+        """The reply to someone we hold nothing about, if it needs no record of them.
+
+        Asking for a status, to add or to erase, or for help must not create a reporter (after
+        an erasure, /status must not bring back a trace of the person). None: handle() it.
+        """
+        if not isinstance(event, CommandEvent):
+            return None
+        base: dict[str, Any] = {"nonce": 0, "language": language}
+        if event.command in (Command.STATUS, Command.ADD):
+            return Screen(ScreenKind.NO_CASE, **base)
+        if event.command is Command.ERASE:
+            return Screen(ScreenKind.NOTHING_TO_ERASE, **base)
+        if event.command is Command.HELP:
+            return Screen(ScreenKind.WELCOME, notices=(Notice("help"),), **base)
+        return None
 
     async def current_screen(
         self, tx: IntakeTransaction, reporter_id: uuid.UUID, now: datetime
@@ -152,7 +179,10 @@ class IntakeService:
     async def _command(self, turn: _Turn, command: Command) -> None:
         step = turn.state.step
         if command is Command.START:
-            if step in ("question", "review") and turn.case is not None:
+            resting = step if step in ("question", "review") else turn.data.get("back_to")
+            if resting in ("question", "review") and turn.case is not None:
+                turn.data.pop("back_to", None)
+                self._go(turn, str(resting))
                 turn.notice("resume")
             else:
                 self._go(turn, "welcome")
@@ -195,6 +225,8 @@ class IntakeService:
     async def _on_welcome(self, turn: _Turn, event: Event) -> None:
         if isinstance(event, PressEvent) and event.action is Action.BEGIN:
             await self._begin(turn)
+        elif isinstance(event, PressEvent):
+            turn.toast = "err_stale_button"
         else:
             self._go(turn, "welcome")
 
@@ -241,7 +273,9 @@ class IntakeService:
         elif isinstance(event, FileEvent):
             await self._add_file(turn, question, event.attachment_id)
         elif isinstance(event, UnsupportedEvent):
-            turn.notice(event.reason)
+            choice = question.type in CHOICE_TYPES
+            turn.notice("err_use_buttons" if choice and event.reason == "err_text_expected"
+                        else event.reason)  # fmt: skip
         elif isinstance(event, PressEvent):
             await self._press_on_question(turn, question, event)
 
@@ -265,7 +299,11 @@ class IntakeService:
             and question.type is not QuestionType.MULTI_CHOICE
         ):
             await self._answer(turn, question, option.id)
-        elif action is Action.TOGGLE and option is not None:
+        elif (
+            action is Action.TOGGLE
+            and option is not None
+            and question.type is QuestionType.MULTI_CHOICE
+        ):
             selected = list(turn.data.get("selected", []))
             turn.data["selected"] = toggle(question, selected, option.id)
         elif action is Action.DONE and question.type is QuestionType.MULTI_CHOICE:
@@ -333,11 +371,20 @@ class IntakeService:
         assert turn.case is not None
         answers = await self._answers(turn)
         turn.data.pop("selected", None)
+        await self._forget_moot(turn, answers)
         await self._update_case(turn, answers)
         history = [h for h in turn.data.get("history", []) if h != question.id]
         turn.data["history"] = [*history, question.id]
-        if turn.data.pop("editing", False):
-            self._go(turn, "review")
+        if turn.data.get("editing"):
+            # An edit from the review: ask only what it opened, then the review again.
+            skipped = list(turn.data.get("skipped", []))
+            opened = self.questionnaire.first_open(answers, skipped, turn.now)
+            if opened is None:
+                turn.data.pop("editing", None)
+                self._go(turn, "review")
+            else:
+                turn.data["question"] = opened.id
+                self._prefill_selection(turn, opened, answers)
             return
         following = self.questionnaire.next_after(question.id, answers, turn.now)
         if following is None:
@@ -345,6 +392,21 @@ class IntakeService:
         else:
             turn.data["question"] = following.id
             self._prefill_selection(turn, following, answers)
+
+    async def _forget_moot(self, turn: _Turn, answers: dict[str, Any]) -> None:
+        """Delete answers to questions that no longer apply (a changed answer closed them).
+
+        The reporter may have taken a phone number back by choosing "Only through this chat";
+        it must not stay stored. Conditions only look at earlier questions, so one pass in
+        question order sees every earlier answer already cleaned.
+        """
+        assert turn.case is not None
+        for question in self.questionnaire.questions:
+            if question.id in answers and not self.questionnaire.applies(
+                question, answers, turn.now
+            ):
+                await turn.tx.delete_answer(turn.case.id, question.id)
+                del answers[question.id]
 
     def _prefill_selection(self, turn: _Turn, question: Question, answers: dict[str, Any]) -> None:
         previous = answers.get(question.id)
@@ -380,6 +442,9 @@ class IntakeService:
         return person_key(name, birth if isinstance(birth, str) else None)
 
     async def _back(self, turn: _Turn) -> None:
+        if turn.data.pop("editing", False):
+            self._go(turn, "review")  # an edit from the review goes back to the review
+            return
         history = list(turn.data.get("history", []))
         if not history:
             turn.toast = "err_stale_button"
@@ -401,7 +466,8 @@ class IntakeService:
             return
         if event.action is Action.EDIT:
             question = self.questionnaire.at(event.question)
-            if question is None:
+            answers = await self._answers(turn)
+            if question is None or question not in self.questionnaire.applicable(answers, turn.now):
                 turn.toast = "err_stale_button"
                 return
             self._go(turn, "question", question=question.id, editing=True)
@@ -420,14 +486,16 @@ class IntakeService:
         skipped = list(turn.data.get("skipped", []))
         first_open = self.questionnaire.first_open(answers, skipped, turn.now)
         if first_open is not None:  # the definition changed, or a condition opened a question
-            self._go(turn, "question", question=first_open.id)
+            self._go(turn, "question", question=first_open.id, editing=True)
+            self._prefill_selection(turn, first_open, answers)
             return
         await turn.tx.mark_submitted(case.id, turn.now)
         await turn.tx.enqueue_case_event(case.id, "submitted", Priority.NORMAL)
         turn.data["submitted_case"] = str(case.id)
         turn.data["submitted_code"] = case.code
         if self.policy.wipe_by_default:
-            self._go(turn, "wiped", back_to="submitted")
+            # The reporter never saw the code: the one message left in the chat carries it.
+            self._go(turn, "wiped", back_to="submitted", wipe_code=case.code)
         else:
             self._go(turn, "submitted")
 
@@ -445,6 +513,8 @@ class IntakeService:
             )  # fmt: skip
         elif isinstance(event, PressEvent) and event.action is Action.CANCEL_NO:
             self._return(turn)
+        elif isinstance(event, PressEvent):
+            turn.toast = "err_stale_button"
 
     async def _on_confirm_erase(self, turn: _Turn, event: Event) -> None:
         if isinstance(event, PressEvent) and event.action is Action.ERASE_YES:
@@ -452,6 +522,8 @@ class IntakeService:
             turn.erased = True
         elif isinstance(event, PressEvent) and event.action is Action.ERASE_NO:
             self._return(turn)
+        elif isinstance(event, PressEvent):
+            turn.toast = "err_stale_button"
 
     # -- after submission ------------------------------------------------------------------
 
@@ -462,6 +534,8 @@ class IntakeService:
             self._go(turn, "kept", back_to="submitted")
         elif isinstance(event, PressEvent) and event.action is Action.BEGIN:
             await self._begin(turn)
+        elif isinstance(event, PressEvent):
+            turn.toast = "err_stale_button"
         else:
             turn.notice("help")
 
@@ -486,7 +560,7 @@ class IntakeService:
         elif isinstance(event, UnsupportedEvent):
             turn.notice(event.reason)
         else:
-            self._go(turn, "submitted")
+            turn.toast = "err_stale_button"
 
     async def _add_follow_up(self, turn: _Turn, case: CaseInfo, kind: str, value: str) -> None:
         answers = await turn.tx.case_answers(case.id)
@@ -497,14 +571,17 @@ class IntakeService:
             {"kind": kind, "value": value, "at": turn.now.isoformat()},
         )
         await turn.tx.enqueue_case_event(case.id, "follow_up", Priority.NORMAL)
-        self._go(turn, "add_saved", saved_code=case.code, back_to="submitted")
+        back = turn.data.get("back_to") or "submitted"  # /add may interrupt a new report
+        self._go(turn, "add_saved", saved_code=case.code, back_to=back)
 
     async def _on_choose_language(self, turn: _Turn, event: Event) -> None:
-        if isinstance(event, PressEvent) and event.action is Action.LANGUAGE:
-            languages = self.policy.languages
-            if 0 <= event.option < len(languages):
-                turn.state = turn.state.moved_to(turn.state.step, language=languages[event.option])
-                turn.notice("language_set")
+        languages = self.policy.languages
+        if isinstance(event, PressEvent):
+            if event.action is not Action.LANGUAGE or not 0 <= event.option < len(languages):
+                turn.toast = "err_stale_button"
+                return
+            turn.state = turn.state.moved_to(turn.state.step, language=languages[event.option])
+            turn.notice("language_set")
         self._return(turn)
 
     # -- rendering -------------------------------------------------------------------------
@@ -563,9 +640,10 @@ class IntakeService:
             wipe = step == "wiped"
             kind = {"submitted": ScreenKind.SUBMITTED, "wiped": ScreenKind.WIPED,
                     "kept": ScreenKind.KEPT}[step]  # fmt: skip
+            code_key = "wipe_code" if wipe else "submitted_code"  # a wipe keeps no code unasked
             return Screen(
                 kind,
-                case_code=turn.data.get("submitted_code"),
+                case_code=turn.data.get(code_key),
                 wipe_from=turn.data.get("first_message_id") if wipe else None,
                 wipe_to=turn.message_id if wipe else None,
                 **base,

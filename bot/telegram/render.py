@@ -17,6 +17,8 @@ from bot.i18n import LANGUAGE_NAMES, Translator
 
 MAX_TEXT = 4000  # under Telegram's 4096, leaving room for entities
 REVIEW_ANSWER_MAX = 160
+# Ever shorter (title, answer) clips, until a review of many long answers fits one message.
+REVIEW_CLIPS = ((80, REVIEW_ANSWER_MAX), (60, 80), (50, 40), (40, 20), (30, 10))
 BUTTON_LABEL_MAX = 48
 
 
@@ -72,19 +74,25 @@ class Renderer:
     # -- screens -------------------------------------------------------------------------
 
     def render(self, screen: Screen) -> Reply:
-        """The message for a screen, with its notices on top."""
-        body, markup = self._body(screen)
-        notices = [html.escape(self.tr.ui(n.key, **n.values)) for n in screen.notices]
-        text = "\n\n".join([*notices, body]) if body else "\n\n".join(notices)
-        return Reply(_clip(text or "…", MAX_TEXT), markup)
+        """The message for a screen, with its notices on top.
 
-    def _body(self, screen: Screen) -> tuple[str, InlineKeyboardMarkup | None]:
+        The text is HTML, so it is never cut: a cut could split a tag or an entity, which
+        Telegram refuses, leaving the reporter without a screen. A review shortens its answers
+        to fit instead.
+        """
+        notices = [html.escape(self.tr.ui(n.key, **n.values)) for n in screen.notices]
+        room = MAX_TEXT - sum(len(notice) + 2 for notice in notices)
+        body, markup = self._body(screen, room)
+        text = "\n\n".join([*notices, body]) if body else "\n\n".join(notices)
+        return Reply(text or "…", markup)
+
+    def _body(self, screen: Screen, room: int) -> tuple[str, InlineKeyboardMarkup | None]:
         kind, n = screen.kind, screen.nonce
         ui = self.tr.ui
         if kind is ScreenKind.QUESTION and screen.question is not None:
             return self._question(screen, screen.question)
         if kind is ScreenKind.REVIEW:
-            return self._review(screen)
+            return self._review(screen, room)
         if kind is ScreenKind.WELCOME:
             return html.escape(ui("welcome")), InlineKeyboardMarkup(
                 [[_button(ui("start_report"), n, Action.BEGIN)]]
@@ -179,9 +187,9 @@ class Renderer:
         rows.append(nav)
         return "\n".join(lines), InlineKeyboardMarkup(rows)
 
-    def _review(self, screen: Screen) -> tuple[str, InlineKeyboardMarkup]:
+    def _review(self, screen: Screen, room: int) -> tuple[str, InlineKeyboardMarkup]:
         ui, n = self.tr.ui, screen.nonce
-        lines = [f"<b>{html.escape(ui('review_title'))}</b>", ""]
+        entries: list[tuple[str, str]] = []
         rows: list[list[InlineKeyboardButton]] = []
         for question in screen.review:
             if question.id in screen.answers:
@@ -191,9 +199,18 @@ class Renderer:
             else:
                 continue
             title = self.tr.question(question)
-            heading = html.escape(_clip(title, 80))
-            lines.append(f"<b>{heading}</b>\n{html.escape(_clip(shown, REVIEW_ANSWER_MAX))}")
+            entries.append((title, shown))
             rows.append([_button("✎ " + title, n, Action.EDIT, self.q.index(question.id))])
         rows.append([_button(ui("review_submit"), n, Action.SUBMIT)])
         rows.append([_button(ui("cancel"), n, Action.CANCEL)])
-        return "\n".join(lines), InlineKeyboardMarkup(rows)
+        header = f"<b>{html.escape(ui('review_title'))}</b>\n"
+        for title_max, answer_max in REVIEW_CLIPS:
+            lines = [
+                f"<b>{html.escape(_clip(title, title_max))}</b>\n"
+                f"{html.escape(_clip(shown, answer_max))}"
+                for title, shown in entries
+            ]
+            text = "\n".join([header, *lines])
+            if len(text) <= room:
+                break
+        return text, InlineKeyboardMarkup(rows)

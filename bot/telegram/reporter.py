@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,17 +42,25 @@ from bot.logging_setup import describe_exception
 from bot.telegram.downloads import MAX_DOWNLOAD, FileFetcher, FileTooBig
 from bot.telegram.render import Renderer
 from bot.telegram.throttle import RateLimiter
+from storage.models import ProcessedUpdate
 from storage.repositories.attachments import AttachmentMeta, AttachmentWriter
 from storage.store import SqlStore
 
 log = logging.getLogger(__name__)
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
+MAX_FILE_NAME = 120
 
 
 def identity_of(update: Update) -> TelegramIdentity | None:
-    """The sender's identity, for a private chat only (reporters talk to the bot privately)."""
+    """The sender's identity, for a private chat only (reporters talk to the bot privately).
+
+    A private chat's id is its user's id; an update claiming someone else's private chat (a
+    forged message, a press on another person's message) is nobody's.
+    """
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+        return None
+    if chat.id != user.id:
         return None
     return TelegramIdentity(
         user_id=user.id,
@@ -70,6 +79,19 @@ class _FileOffer:
     size: int | None
 
 
+def safe_file_name(name: str | None) -> str:
+    """A document's name as a plain file name: no directories, controls or bidi tricks.
+
+    The name is only shown to lawyers, but whoever saves the file later must not be led out of
+    their folder by "../../etc/passwd" or fooled by a right-to-left override.
+    """
+    if not name:
+        return "document"
+    visible = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    base = visible.replace("\\", "/").rsplit("/", 1)[-1].strip().lstrip(".").strip()
+    return base[:MAX_FILE_NAME] or "document"
+
+
 def _file_offer(message: Message) -> _FileOffer | None:
     if message.photo:
         photo = message.photo[-1]  # the largest size
@@ -78,7 +100,7 @@ def _file_offer(message: Message) -> _FileOffer | None:
     if message.document is not None:
         doc = message.document
         meta = AttachmentMeta(
-            doc.file_name or "document", doc.mime_type or "application/octet-stream", "document"
+            safe_file_name(doc.file_name), doc.mime_type or "application/octet-stream", "document"
         )
         return _FileOffer(doc.file_id, meta, doc.file_size)
     return None
@@ -122,7 +144,8 @@ class ReporterBot:
         try:
             command = Command(name)
         except ValueError:
-            await self._say(update, "err_unknown_command")
+            if await self._admit(update):
+                await self._say(update, "err_unknown_command")
             return
         await self._process(update, CommandEvent(command))
 
@@ -139,11 +162,13 @@ class ReporterBot:
         if offer is None:
             await self._process(update, UnsupportedEvent())
             return
+        if not await self._admit(update):  # a flood of files is refused before downloading
+            return
         if offer.size is not None and offer.size > MAX_DOWNLOAD:
-            await self._process(update, UnsupportedEvent("err_file_too_big"))
+            await self._process(update, UnsupportedEvent("err_file_too_big"), admitted=True)
             return
         event = await self._download(update, offer)
-        await self._process(update, event)
+        await self._process(update, event, admitted=True)
 
     async def on_unsupported(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, voice, locations, contacts and other media we do not take."""
@@ -151,7 +176,7 @@ class ReporterBot:
 
     async def on_edited(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message: say edits are not read (answers were stored as first sent)."""
-        if identity_of(update) is not None:
+        if identity_of(update) is not None and await self._admit(update):
             await self._say(update, "err_edit_ignored")
 
     async def on_press(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -159,44 +184,67 @@ class ReporterBot:
         query = update.callback_query
         if query is None:
             return
+        user, chat = update.effective_user, update.effective_chat
+        if (
+            identity_of(update) is None
+            and user is not None
+            and chat is not None
+            and chat.type == ChatType.PRIVATE
+        ):
+            # A press on a message of someone else's private chat (a forged query): refused,
+            # and that chat is left untouched.
+            if self.limiter.check(user.id)[0]:
+                language = pick_language(user.language_code)
+                text = self.catalogs.translator(language).ui("err_stale_button")
+                await _quietly(query.answer(text))
+            return
         press = PressEvent.decode(query.data or "")
         if press is None:
-            identity = identity_of(update)
-            language = pick_language(identity.language_code if identity else None)
-            await query.answer(self.catalogs.translator(language).ui("err_stale_button"))
+            if await self._admit(update):
+                await _quietly(query.answer(self._text(update, "err_stale_button")))
             return
         await self._process(update, press)
 
     # -- the unit of work ----------------------------------------------------------------
 
-    async def _process(self, update: Update, event: Event) -> None:
+    async def _admit(self, update: Update) -> bool:
+        """Whether the sender is under the message rate limit; warns once when they are not."""
         identity = identity_of(update)
         if identity is None:
-            return
+            return False
         allowed, warn = self.limiter.check(identity.user_id)
         if not allowed:
             if warn:
                 await self._say(update, "err_rate_limited")
             elif update.callback_query is not None:
-                await update.callback_query.answer()
+                await _quietly(update.callback_query.answer())
+        return allowed
+
+    async def _process(self, update: Update, event: Event, *, admitted: bool = False) -> None:
+        identity = identity_of(update)
+        if identity is None or not (admitted or await self._admit(update)):
             return
         message = update.effective_message
         message_id = (
             message.message_id if message is not None and update.callback_query is None else None
         )
         now = self.clock()
+        language = pick_language(identity.language_code)
         async with self.store.transaction() as tx:
             fresh = await tx.claim_update(update.update_id)
-            reporter_id = await tx.reporter_id(identity)
-            if fresh:
-                screen, state = await self.service.handle(
-                    tx, reporter_id, event, now,
-                    message_id=message_id, language=pick_language(identity.language_code),
-                )  # fmt: skip
-                if state is not None:
-                    await tx.save_conversation(reporter_id, state)
-            else:
-                screen = await self.service.current_screen(tx, reporter_id, now)
+            known = await tx.reporters.find(identity.user_id)
+            # Someone we hold nothing about who only asks (/status...) is answered, not recorded.
+            screen = self.service.without_reporter(event, language) if known is None else None
+            if screen is None:
+                reporter_id = known or await tx.reporter_id(identity)
+                if fresh:
+                    screen, state = await self.service.handle(
+                        tx, reporter_id, event, now, message_id=message_id, language=language
+                    )
+                    if state is not None:
+                        await tx.save_conversation(reporter_id, state)
+                else:
+                    screen = await self.service.current_screen(tx, reporter_id, now)
         await self._show(update, event, screen, identity)
 
     async def _download(self, update: Update, offer: _FileOffer) -> Event:
@@ -204,6 +252,8 @@ class ReporterBot:
         if identity is None:
             return UnsupportedEvent()
         async with self.store.transaction() as tx:
+            if await tx.session.get(ProcessedUpdate, update.update_id) is not None:
+                return UnsupportedEvent()  # a redelivery: nothing is downloaded a second time
             reporter_id = await tx.reporters.find(identity.user_id)
             state = await tx.load_conversation(reporter_id) if reporter_id else None
         if state is None or not self.service.expects_file(state):
@@ -220,8 +270,11 @@ class ReporterBot:
             )
         except FileTooBig:
             return UnsupportedEvent("err_file_too_big")
-        except BadRequest:  # "file is too big" and the like
-            return UnsupportedEvent("err_file_too_big")
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():  # getFile refuses files over 20 MB
+                return UnsupportedEvent("err_file_too_big")
+            log.warning("file download refused", extra=describe_exception(exc))
+            return UnsupportedEvent("err_try_again")
         except (TelegramError, httpx.HTTPError) as exc:
             log.warning("file download failed", extra=describe_exception(exc))
             return UnsupportedEvent("err_try_again")
@@ -229,14 +282,19 @@ class ReporterBot:
 
     # -- replies -------------------------------------------------------------------------
 
+    def _text(self, update: Update, key: str) -> str:
+        identity = identity_of(update)
+        language = pick_language(identity.language_code if identity else None)
+        return self.catalogs.translator(language).ui(key)
+
     async def _say(self, update: Update, key: str) -> None:
         identity = identity_of(update)
         chat = update.effective_chat
         if identity is None or chat is None:
             return
-        text = self.catalogs.translator(pick_language(identity.language_code)).ui(key)
+        text = self._text(update, key)
         if update.callback_query is not None:
-            await update.callback_query.answer(text[:200])
+            await _quietly(update.callback_query.answer(text[:200]))
             return
         await update.get_bot().send_message(chat.id, text)
 

@@ -47,11 +47,11 @@ class Reporter:
     user: PlayUser
     last: StoredMessage | None = None
 
-    async def _next(self, timeout: float = 10.0) -> StoredMessage:
+    async def _next(self, timeout: float = 30.0) -> StoredMessage:
         self.last = await self.standin.next_bot_message(self.user, timeout=timeout)
         return self.last
 
-    async def next_message(self, timeout: float = 10.0) -> StoredMessage:
+    async def next_message(self, timeout: float = 30.0) -> StoredMessage:
         """The bot's next message in this chat (after something sent another way)."""
         return await self._next(timeout)
 
@@ -147,6 +147,7 @@ class Reporter:
         await self.standin.wait_for(
             lambda e: e.kind == "edited" and e.chat_id == chat_id and e.message_id == message_id,
             since=since,
+            timeout=30,  # a loaded machine (benchmarks, CI) can be slow; the wait is for an event
         )
         self.last = next(
             m for m in self.standin.transcript(self.user) if m.message_id == message_id

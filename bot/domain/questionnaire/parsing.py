@@ -250,8 +250,10 @@ _DIGIT_LETTER = re.compile(r"(?<=[0-9])-?(?=[^\W\d_])|(?<=[^\W\d_])-?(?=[0-9])")
 _SEPARATORS = str.maketrans(dict.fromkeys(',;!()[]{}"«»„“”', " ") | {c: f" {c} " for c in "~≈?"})
 _EDGE_PUNCTUATION = ".:-/'"
 _NUMERIC_DATE = re.compile(r"([0-9]{1,4})[./-]([0-9]{1,2})[./-]([0-9]{1,4})")
-# "14:30", "14.30", "14-30", "14 30"; so without a year "12.01" is a time, not a date.
+# "14:30", "14.30", "14-30", "14 30"; so without a year "12.01" is a time, not a date...
 _CLOCK = re.compile(r"(?P<h>[0-9]{1,2})(?:[-:. ](?P<m>[0-9]{2})(?:[:.][0-9]{2})?)?")
+# ...unless a time follows or precedes it: "12.04 14:30" is the 12th of April at 14:30.
+_DAY_MONTH = re.compile(r"([0-9]{1,2})[./]([0-9]{1,2})")
 _AMOUNT = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,2})?")
 
 
@@ -323,6 +325,22 @@ def _find_date(
     return None, tokens
 
 
+def _day_month(tokens: list[str]) -> tuple[_RawDate | None, list[str]]:
+    """A yearless numeric date beside a clock time: "12.04 14:30", "14:30 12.04".
+
+    Only when the other tokens are a time of day, so "14.30" alone stays a time.
+    """
+    for i, token in enumerate(tokens):
+        rest = tokens[:i] + tokens[i + 1 :]
+        match = _DAY_MONTH.fullmatch(token)
+        if match is None or not rest or _clock(rest) is None:
+            continue
+        day, month = int(match[1]), int(match[2])
+        if 1 <= day <= 31 and 1 <= month <= 12:
+            return _RawDate(day, month, None), rest
+    return None, tokens
+
+
 def _named_date(
     before: list[str], month: int, after: list[str], short_year: bool
 ) -> tuple[_RawDate | None, list[str]]:
@@ -349,11 +367,14 @@ def _named_date(
 def _resolve(raw: _RawDate, *, ref: dt.date, limit: dt.date | None) -> dt.date | None:
     """The calendar date meant, or None if impossible (31.02).
 
-    A missing year is this year or last, a two-digit year this century or last: the latest that
-    is not after ``limit``; with no limit, the one nearest ``ref``.
+    A missing year is this year or last (or next, unless ``limit`` is this year), a two-digit
+    year this century or last: the latest that is not after ``limit``; with no limit, the one
+    nearest ``ref``.
     """
     if raw.year is None:
         years = [ref.year, ref.year - 1]
+        if limit is None or limit.year > ref.year:  # a scheduled date early next year
+            years.insert(0, ref.year + 1)
     elif raw.short_year:
         century = ref.year // 100 * 100
         years = [century + raw.year, century - 100 + raw.year]
@@ -509,8 +530,12 @@ def _interpret(text: str, now: dt.datetime, allow_future_days: int) -> DateTimeA
         return DateTimeAnswer(moment.replace(second=0, microsecond=0), approximate=True)
 
     found, rest = _find_date(_without(tokens, _FILLERS), short_named_year=False)
+    if found is None and len(rest) > 1 and _clock(rest) is None:
+        found, rest = _day_month(rest)
     if isinstance(found, _RawDate):
-        limit = today + dt.timedelta(days=allow_future_days)
+        # The past only: the latest such date up to today. A scheduled event: the nearest one
+        # (refused later if it lies further ahead than allowed).
+        limit = today if allow_future_days <= 0 else None
         resolved = _resolve(found, ref=today, limit=limit)
         if resolved is None:
             return ParseError("date.invalid")
