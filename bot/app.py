@@ -62,7 +62,7 @@ def build_application(runtime: Runtime) -> Bot:
         raise StartupError("BOT_TOKEN is not set.")
     # Pace replies under Telegram's limits before Telegram enforces them; alerts have a lane of
     # their own (bot/alerts/setup.py).
-    limiter = ChatPacedRateLimiter(overall_max_rate=REPLIES_OVERALL_RATE)
+    limiter = ChatPacedRateLimiter(overall_max_rate=REPLIES_OVERALL_RATE, max_retries=3)
     bot = SafeExtBot(
         token,
         base_url=settings.bot_api_base_url,

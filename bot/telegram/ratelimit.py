@@ -25,13 +25,17 @@ MAX_TRACKED = 4096
 class ChatPacedRateLimiter(AIORateLimiter):
     """AIORateLimiter that also paces sends to each chat."""
 
-    def __init__(self, *, overall_max_rate: float, group_max_rate: float = 20) -> None:
+    def __init__(
+        self, *, overall_max_rate: float, group_max_rate: float = 20, max_retries: int = 0
+    ) -> None:
+        # Alerts keep max_retries=0: their retries belong to the outbox, which survives
+        # restarts. Replies retry a 429 after its retry_after: a lost reply strands a reporter.
         super().__init__(
             overall_max_rate=overall_max_rate,
             overall_time_period=1,
             group_max_rate=group_max_rate,
             group_time_period=60,
-            max_retries=0,  # retries belong to the outbox, which survives restarts
+            max_retries=max_retries,
         )
         self._private: dict[int | str, AsyncLimiter] = {}
 

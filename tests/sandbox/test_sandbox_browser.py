@@ -50,9 +50,21 @@ class ReporterPane:
         message.get_by_role("button", name=label, exact=True).click()
 
     def type(self, text: str) -> None:
-        box = self.pane.get_by_role("textbox")
-        box.fill(text)
-        box.press("Enter")
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: PLC0415
+
+        # The pane may redraw its input while a message arrives; if the typed text did not go
+        # out, type it again (as a person would), then insist.
+        sent = self.pane.locator(".msg.out", has_text=text).last
+        for _ in range(3):
+            box = self.pane.get_by_role("textbox")
+            box.fill(text)
+            box.press("Enter")
+            try:
+                sent.wait_for(state="visible", timeout=5_000)
+                return
+            except PlaywrightTimeout:
+                continue
+        self.expect(sent).to_be_visible()
 
     def answer(self, question_id: str, value: Any) -> None:
         question = QUESTIONNAIRE.get(question_id)
@@ -99,7 +111,7 @@ def test_a_report_from_the_reporter_pane_is_taken_in_the_lawyer_pane(
 ) -> None:
     from playwright.sync_api import expect  # noqa: PLC0415
 
-    expect.set_options(timeout=20_000)
+    expect.set_options(timeout=40_000)
     page = open_page(browser, sandbox.url)
     reporter = ReporterPane(page, tr("en"))
     t = reporter.t
