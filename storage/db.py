@@ -5,7 +5,7 @@ WAL with `synchronous=FULL` (a committed answer survives kill -9 and power loss)
 `foreign_keys=ON`, `secure_delete=ON` (freed pages are zeroed, so a shredded key is not left in
 the file), a busy timeout, and `BEGIN IMMEDIATE` for every transaction so two writers queue
 instead of failing with "database is locked" on a lock upgrade.
-Never `echo=True`: it logs statement parameters, which are ciphertexts and ids.
+Never turn on the engine's statement echo: it logs parameters, which are ciphertexts and ids.
 """
 
 from __future__ import annotations
