@@ -13,8 +13,8 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.alerts.callbacks import CallbackCodec
-from bot.domain.alerting import CardLevel, ClaimAction
-from bot.domain.cases import CaseStatus, Urgency
+from bot.domain.alerting import ALERTABLE, CardLevel, ClaimAction
+from bot.domain.cases import Urgency
 from bot.domain.questionnaire.answers import is_unknown
 from bot.domain.questionnaire.flow import Questionnaire
 from bot.i18n import Translator
@@ -22,7 +22,7 @@ from bot.telegram.render import Renderer
 from storage.repositories.alerts import CaseAlertState
 
 MARKS = {Urgency.URGENT: "🔴", Urgency.HIGH: "🟠", Urgency.NORMAL: "⚪"}
-OPEN = frozenset({CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT})
+OPEN = ALERTABLE
 
 
 class CardRenderer:

@@ -23,8 +23,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.alerts.callbacks import CallbackCodec
 from bot.alerts.card import CardRenderer
-from bot.domain.alerting import CardLevel, ClaimAction, EscalationPolicy
-from bot.domain.cases import CaseStatus, Priority
+from bot.domain.alerting import ALERTABLE, CardLevel, ClaimAction, EscalationPolicy
+from bot.domain.cases import Priority
 from bot.domain.people import TelegramIdentity
 from bot.domain.questionnaire.flow import Questionnaire
 from bot.i18n import Catalogs, Translator, pick_language
@@ -544,7 +544,7 @@ class Delivery:
 
 
 _CARD_GONE = object()
-OPEN = frozenset({CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT})
+OPEN = ALERTABLE
 
 
 def _still_news(case: CaseAlertState, payload: dict[str, Any], staff_id: uuid.UUID) -> bool:

@@ -27,8 +27,8 @@ from telegram.ext import (
 from bot.alerts.callbacks import CallbackCodec
 from bot.alerts.card import CardRenderer
 from bot.alerts.roster_commands import RosterCommands
-from bot.domain.alerting import TAKER_ONLY, ClaimAction, EscalationPolicy
-from bot.domain.cases import CaseStatus, Priority, priority_for
+from bot.domain.alerting import ALERTABLE, TAKER_ONLY, ClaimAction, EscalationPolicy
+from bot.domain.cases import Priority, priority_for
 from bot.domain.people import TelegramIdentity
 from bot.domain.questionnaire.schema import QuestionType
 from bot.i18n import Translator
@@ -249,7 +249,7 @@ def _ours(query: CallbackQuery) -> bool:
     return message is not None and message.chat.type != ChatType.PRIVATE
 
 
-_OPEN = frozenset({CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT})
+_OPEN = ALERTABLE
 
 
 def register(application: Application, handlers: LawyerHandlers) -> None:  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.alerts.delivery import Delivery
-from bot.domain.alerting import Audience, EscalationPolicy
+from bot.domain.alerting import ALERTABLE, Audience, EscalationPolicy
 from bot.domain.cases import CaseStatus, Priority, Urgency, priority_for
 from bot.domain.roster import Position, on_call
 from bot.logging_setup import describe_exception
@@ -26,7 +26,7 @@ from storage.store import SqlStore, SqlTransaction
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
-OPEN = frozenset({CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT})
+OPEN = ALERTABLE
 LAWYERS = "lawyers"
 COORDINATORS = "coordinators"
 

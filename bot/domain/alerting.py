@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.domain.cases import Urgency
+from bot.domain.cases import CaseStatus, Urgency
+
+# Statuses in which a case still needs a lawyer's attention: cards keep their buttons and
+# escalation runs. (Coordinators' triage lists use the wider workflow.OPEN.)
+ALERTABLE = frozenset(
+    {CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT}
+)
 
 
 class Audience(StrEnum):

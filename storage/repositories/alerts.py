@@ -9,15 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.alerting import ALERTABLE
 from bot.domain.cases import CaseStatus, Priority, Urgency
 from storage.models import AlertState, AuditEntry, Case, OutboxMessage
 
 LEASE = timedelta(seconds=60)
 ERASED_PREFIX = "erased:"
-OPEN_FOR_ALERTS = tuple(
-    s.value
-    for s in (CaseStatus.NEW, CaseStatus.TRIAGED, CaseStatus.ASSIGNED, CaseStatus.IN_CONTACT)
-)
+OPEN_FOR_ALERTS = tuple(sorted(s.value for s in ALERTABLE))
 
 
 @dataclass(frozen=True, slots=True)
