@@ -20,7 +20,7 @@ from bot.i18n import Catalogs
 from bot.logging_setup import quiet_url_loggers
 from bot.runtime import Runtime, StartupError
 from bot.staff import handlers as staff
-from bot.staff.handlers import StaffDirectory, StaffHandlers, apply_menus
+from bot.staff.handlers import StaffConfig, StaffDirectory, StaffHandlers, apply_menus
 from bot.staff.views import Views
 from bot.telegram import wiring
 from bot.telegram.janitor import schedule_janitor
@@ -103,6 +103,7 @@ def build_application(runtime: Runtime) -> Bot:
             policy=alerts.service.policy,
             directory=directory,
             notify=alerts.service.notify,
+            config=StaffConfig.from_settings(settings),
         ),
     )
     wiring.register(application, reporter)

@@ -10,7 +10,8 @@ Rules (the windows come from the ``RETENTION_DAYS_*`` settings):
   shredded together with it and never on its own. A case that received a further report after
   it was closed is **held** (not shredded) and listed, since someone may still be acting on it.
 * Shredding destroys the case's data key, then its rows (answers, attachments, notes and outbox
-  rows go with the case row), one case per transaction, with one ``case.shredded`` audit entry
+  rows go with the case row), and queues the edit that blanks its card in the lawyers' chat (the
+  card showed some of the case), one case per transaction, with one ``case.shredded`` audit entry
   per shredded case in that same transaction: the log says exactly what was destroyed.
 
 Every function takes ``now`` (aware) so tests can move time.
@@ -223,11 +224,11 @@ async def shred_expired(
                 continue
             audit = AuditLog(tx.session, store.vault.keys, anchor)
             for report in linked:
-                await tx.cases.shred(report.id)
+                await tx.shred_case(report.id)
                 await audit.append(
                     actor, "case.shredded", case_code=report.code, detail=f"with {row.code}", at=now
                 )
-            await tx.cases.shred(row.id)
+            await tx.shred_case(row.id)
             window = policy.window(fresh.status)
             days = 0 if window is None else window.days
             await audit.append(

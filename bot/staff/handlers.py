@@ -1,4 +1,4 @@
-"""Coordinators' commands and buttons: roles, the case list, one case, status, notes, stats.
+"""Coordinators' commands and buttons: roles, cases, status, notes, merging, erasure, retention.
 
 Every command and press looks the sender up in the staff table and checks the role and the
 kind of chat; a reporter gets nothing here (their update falls through to the reporter's
@@ -8,7 +8,6 @@ handlers, which answer "unknown command"), and a forged press is refused the sam
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,31 +25,58 @@ from telegram.ext import (
     filters,
 )
 
+from bot.config import Settings
 from bot.domain.alerting import EscalationPolicy
-from bot.domain.cases import CaseStatus, Priority, normalise_case_code, priority_for
+from bot.domain.cases import Priority, normalise_case_code
 from bot.domain.people import TelegramIdentity
-from bot.domain.workflow import MANAGERS, STAFF, Role, TriageFilter, can_move, may_grant
+from bot.domain.workflow import MANAGERS, STAFF, Role, TriageFilter, may_grant
 from bot.i18n import Catalogs, Translator, pick_language
+from bot.ops.cli import retention_policy
+from bot.staff.presses import Outcome, Presses
 from bot.staff.stats_chart import render_chart
-from bot.staff.views import Views
+from bot.staff.views import EXTEND_DAYS, Views
 from storage.repositories.staff import StaffMember
+from storage.retention import DEFAULT_POLICY, RetentionError, RetentionPolicy, expiring, extend
 from storage.store import SqlStore, SqlTransaction
 
 log = logging.getLogger(__name__)
 PREFIX = "S"
+PRESS_GROUP = -3  # ahead of the card buttons (-1) and the staff message hook (-2)
 MAX_NOTE = 3000
+MAX_NOTICE_DAYS = 366
 
 STAFF_COMMANDS = {
     Role.LAWYER: (("oncall", "Who is on call now"),),
     Role.COORDINATOR: (
         ("cases", "Cases to triage"),
         ("stats", "Statistics"),
+        ("expiring", "Cases due to be erased"),
         ("oncall", "Who is on call now"),
         ("roster", "On-call roster"),
         ("staff", "Staff and roles"),
     ),
 }
 STAFF_COMMANDS[Role.ADMIN] = STAFF_COMMANDS[Role.COORDINATOR]
+
+
+@dataclass(frozen=True)
+class StaffConfig:
+    """What coordinators' screens need from the settings."""
+
+    retention: RetentionPolicy = DEFAULT_POLICY
+    notice_days: int = 7
+    lawyers_chat_id: int | None = None
+    lawyers_language: str = "ru"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StaffConfig:
+        """Retention windows, how far ahead /expiring looks, and the lawyers' chat."""
+        return cls(
+            retention_policy(settings),
+            settings.retention_notice_days,
+            settings.lawyers_chat_id,
+            settings.lawyers_language,
+        )
 
 
 @dataclass
@@ -79,6 +105,7 @@ class StaffHandlers:
         policy: EscalationPolicy,
         directory: StaffDirectory,
         notify: Callable[[], None],
+        config: StaffConfig | None = None,
     ) -> None:
         self.store = store
         self.catalogs = catalogs
@@ -87,6 +114,8 @@ class StaffHandlers:
         self.policy = policy
         self.directory = directory
         self.notify = notify
+        self.config = config or StaffConfig()
+        self.presses = Presses(views, policy, catalogs, self.config.lawyers_language)
 
     def _tr(self, update: Update) -> Translator:
         user = update.effective_user
@@ -138,6 +167,18 @@ class StaffHandlers:
         assert message is not None
         await message.reply_photo(render_chart(stats, tr.staff("stats_chart")), caption=text[:1024])
         raise ApplicationHandlerStop
+
+    async def on_expiring(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/expiring [days]: cases the retention job will erase soon, each with a Keep button."""
+        args = context.args or []
+        days = self.config.notice_days
+        if args and args[0].isdigit() and 0 < int(args[0]) <= MAX_NOTICE_DAYS:
+            days = int(args[0])
+        async with self.store.transaction() as tx:
+            if await self._member(tx, update, MANAGERS) is None:
+                return
+        text, markup = await self._expiring_screen(self._tr(update), days, self.clock())
+        await self._reply(update, text, markup)
 
     async def on_staff(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """/staff: who has which role."""
@@ -235,7 +276,9 @@ class StaffHandlers:
             text = message.text.strip()[:MAX_NOTE]
             if pending.get("action") == "note":
                 await tx.triage.add_note(line.id, member.id, text, now)
-                await tx.audit.append(f"staff:{member.id}", "case.note", case_code=line.code)
+                await tx.audit.append(
+                    f"staff:{member.id}", "case.note", case_code=line.code, at=now
+                )
                 reply = tr.staff("note_saved")
             else:
                 await tx.outbox.enqueue(
@@ -245,136 +288,101 @@ class StaffHandlers:
                     case_id=line.id,
                     payload={"text": text, "from": str(member.id)},
                 )
-                await tx.audit.append(f"staff:{member.id}", "case.contact", case_code=line.code)
+                await tx.audit.append(
+                    f"staff:{member.id}", "case.contact", case_code=line.code, at=now
+                )
                 reply = tr.staff("contact_sent")
         await self._reply(update, reply, None)
 
     # -- buttons ---------------------------------------------------------------------------
 
     async def on_press(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """List paging and filters, case view, status, assignment, note, contact."""
+        """Every coordinator button (see `bot.staff.presses` for what each does)."""
         query = update.callback_query
         if query is None:
             raise ApplicationHandlerStop
         data = query.data or ""
         tr = self._tr(update)
         now = self.clock()
-        async with self.store.transaction() as tx:
-            member = await self._member(tx, update, MANAGERS)
+        if data[1:2] == "x":
+            outcome = await self._extend(update, tr, data[2:], now)
+        else:
+            async with self.store.transaction() as tx:
+                member = await self._member(tx, update, MANAGERS)
+                outcome = (
+                    None if member is None else await self.presses.apply(tx, member, tr, data, now)
+                )
             if member is None:
                 await query.answer(tr.staff("not_allowed"))
                 raise ApplicationHandlerStop
-            result = await self._apply_press(tx, member, tr, data, now)
-        if result is None:
+        if outcome is None:
             await query.answer(tr.staff("invalid"))
             raise ApplicationHandlerStop
-        text, markup, toast = result
-        await query.answer(toast)
-        if text and query.message is not None:
+        await query.answer(outcome.toast)
+        if outcome.text and query.message is not None:
             try:
                 await update.get_bot().edit_message_text(
-                    text,
+                    outcome.text,
                     chat_id=query.message.chat.id,
                     message_id=query.message.message_id,
                     parse_mode="HTML",
-                    reply_markup=markup,
+                    reply_markup=outcome.markup,
                 )
             except TelegramError:
-                await self._reply(update, text, markup, stop=False)
+                await self._reply(update, outcome.text, outcome.markup, stop=False)
+        await self._after(update.get_bot(), outcome)
         self.notify()
         raise ApplicationHandlerStop
 
-    async def _apply_press(
-        self, tx: SqlTransaction, member: StaffMember, tr: Translator, data: str, now: datetime
-    ) -> tuple[str, InlineKeyboardMarkup | None, str | None] | None:
-        verb, rest = data[1:2], data[2:]
-        if (
-            verb == "l"
-            and len(rest) >= 2
-            and rest[0] in {f.value for f in TriageFilter}
-            and rest[1:].isdigit()
-        ):
-            text, markup = await self.views.case_list(tx, tr, TriageFilter(rest[0]), int(rest[1:]))
-            return text, markup, None
-        code = normalise_case_code(rest[:12])
-        line = await tx.triage.line(code) if code else None
-        if line is None:
-            return None
-        arg = rest[12:]
-        if verb == "v":
-            text, markup = await self.views.case_view(tx, tr, line)
-            return text, markup, None
-        if verb == "s":
-            return self.views.status_menu(tr, line), self.views.status_buttons(tr, line), None
-        if verb == "t" and arg.isdigit():
-            target = list(CaseStatus)[int(arg)] if int(arg) < len(CaseStatus) else None
-            if target is None or not can_move(line.status, target):
-                return None
-            await tx.triage.set_status(line.id, target, now)
-            await tx.audit.append(
-                f"staff:{member.id}", "case.status", case_code=line.code, detail=target.value
-            )
-            await self._queue_card(tx, line.id, line.urgency)
-            await tx.outbox.enqueue(
-                kind="reporter_notice",
-                priority=Priority.REPLY,
-                destination="reporter",
-                case_id=line.id,
-                payload={"key": "reporter_status_changed"},
-            )
-            fresh = await tx.triage.line(line.code)
-            assert fresh is not None
-            text, markup = await self.views.case_view(tx, tr, fresh)
-            return (
-                text,
-                markup,
-                tr.staff("status_changed", code=line.code, status=tr.ui(f"status_{target.value}")),
-            )
-        if verb == "a":
-            lawyers = await tx.staff.with_role(Role.LAWYER.value)
-            return (
-                self.views.assign_menu(tr, line),
-                self.views.assign_buttons(tr, line, lawyers),
-                None,
-            )
-        if verb == "A" and len(arg) == 32:
-            lawyer = await tx.staff.get(uuid.UUID(hex=arg))
-            if lawyer is None or lawyer.role != Role.LAWYER.value:
-                return None
-            await tx.triage.assign(line.id, lawyer.id, now, now + self.policy.claim_lapse)
-            await tx.audit.append(
-                f"staff:{member.id}",
-                "case.assign",
-                case_code=line.code,
-                detail=f"staff:{lawyer.id}",
-            )
-            await self._queue_card(tx, line.id, line.urgency)
-            await tx.outbox.enqueue(
-                kind="page",
-                priority=priority_for(line.urgency),
-                destination=f"staff:{lawyer.id}",
-                case_id=line.id,
-                payload={"reason": "assigned"},
-            )
-            fresh = await tx.triage.line(line.code)
-            assert fresh is not None
-            text, markup = await self.views.case_view(tx, tr, fresh)
-            return text, markup, tr.staff("assigned", code=line.code, name=lawyer.display_name)
-        if verb in ("n", "c"):
-            await tx.staff.set_pending(
-                member.id, {"action": "note" if verb == "n" else "contact", "case": line.code}
-            )
-            key = "send_note" if verb == "n" else "send_contact"
-            return tr.staff(key, code=line.code), None, None
-        return None
+    async def _after(self, bot: Bot, outcome: Outcome) -> None:
+        """What a committed press still has to say in other chats (best effort)."""
+        chat = self.config.lawyers_chat_id
+        if outcome.card_edit is not None and chat is not None:
+            message_id, text = outcome.card_edit
+            try:
+                await bot.edit_message_text(text, chat_id=chat, message_id=message_id)
+            except TelegramError as exc:
+                log.warning("could not update a card", extra={"error_type": type(exc).__name__})
+        for member, text in outcome.tell:
+            try:
+                await bot.send_message(member.identity.chat_id, text)
+            except TelegramError as exc:
+                log.info("could not tell a staff member", extra={"error_type": type(exc).__name__})
 
-    async def _queue_card(self, tx: SqlTransaction, case_id: uuid.UUID, urgency: object) -> None:
-        await tx.outbox.enqueue(
-            kind="card",
-            priority=priority_for(urgency),  # type: ignore[arg-type]
-            destination="lawyers",
-            case_id=case_id,
-        )
+    async def _extend(
+        self, update: Update, tr: Translator, rest: str, now: datetime
+    ) -> Outcome | None:
+        """Keep a case longer, then redraw the expiring list (retention runs its own
+        transactions, so membership is checked in one of ours first)."""
+        async with self.store.transaction() as tx:
+            member = await self._member(tx, update, MANAGERS)
+        if member is None:
+            return None
+        code = normalise_case_code(rest[:12]) if len(rest) > 12 else None
+        days = rest[12:]
+        if code is None or not days.isdigit() or not 0 < int(days) <= MAX_NOTICE_DAYS:
+            return None
+        try:
+            extension = await extend(
+                self.store,
+                self.config.retention,
+                code,
+                EXTEND_DAYS,
+                now,
+                anchor=self.store.audit_anchor,
+                actor=f"staff:{member.id}",
+            )
+        except RetentionError:
+            return None
+        text, markup = await self._expiring_screen(tr, int(days), now)
+        date = extension.retain_until.astimezone(now.tzinfo).strftime("%d.%m.%Y")
+        return Outcome(text, markup, tr.staff("extended", code=code, date=date))
+
+    async def _expiring_screen(
+        self, tr: Translator, days: int, now: datetime
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        found = await expiring(self.store, self.config.retention, now, timedelta(days=days))
+        return self.views.expiring(tr, found, days)
 
     async def _case_view(
         self, tx: SqlTransaction, update: Update, member: StaffMember, code: str | None
@@ -383,7 +391,9 @@ class StaffHandlers:
         line = await tx.triage.line(code) if code else None
         if line is None:
             return tr.staff("no_such_case"), None
-        await tx.audit.append(f"staff:{member.id}", "case.view", case_code=line.code)
+        await tx.audit.append(
+            f"staff:{member.id}", "case.view", case_code=line.code, at=self.clock()
+        )
         return await self.views.case_view(tx, tr, line)
 
     async def _reply(
@@ -420,18 +430,25 @@ async def apply_menus(bot: Bot, store: SqlStore) -> None:
 
 
 def register(application: Application, handlers: StaffHandlers) -> None:  # type: ignore[type-arg]
-    """Coordinator handlers run before the reporter's (group -1) and stop what they handle."""
+    """Coordinator handlers run before the reporter's and stop what they handle.
+
+    Their buttons have a group of their own, ahead of the card buttons' handler (group -1),
+    which looks at every press: in one group only the first matching handler ever runs.
+    """
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     for name, callback in (
         ("cases", handlers.on_cases),
         ("case", handlers.on_case),
         ("stats", handlers.on_stats),
+        ("expiring", handlers.on_expiring),
         ("staff", handlers.on_staff),
         ("grant", handlers.on_grant),
         ("revoke", handlers.on_revoke),
     ):
         application.add_handler(CommandHandler(name, callback, filters=private), group=-1)
-    application.add_handler(CallbackQueryHandler(handlers.on_press, pattern=f"^{PREFIX}"), group=-1)
+    application.add_handler(
+        CallbackQueryHandler(handlers.on_press, pattern=f"^{PREFIX}"), group=PRESS_GROUP
+    )
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.on_text), group=-1
     )

@@ -1,0 +1,234 @@
+"""What a coordinator's button press does, in one transaction; the screen it leads to.
+
+Button data is ``S`` + a verb + its arguments (case codes without dashes, 12 characters each):
+
+======  ==========================  ======  ======================================
+``l``   list: filter, page          ``v``   view a case
+``s``   status menu                 ``t``   set a status (its index)
+``a``   lawyer menu                 ``A``   assign (the lawyer's staff id, hex)
+``n``   next message is a note      ``c``   next message goes to the reporter
+``m``   ask to merge two cases      ``M``   merge them (primary, secondary)
+``e``   ask to erase a case         ``E``   erase it
+``x``   keep a case longer (and redraw the expiring list of N days; handled outside a
+        transaction, see `StaffHandlers`)
+======  ==========================  ======  ======================================
+
+Anything else, or data naming a case or a change that is not possible now, is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup
+
+from bot.domain.alerting import EscalationPolicy
+from bot.domain.cases import CaseStatus, Priority, Urgency, normalise_case_code, priority_for
+from bot.domain.workflow import OPEN, Role, TriageFilter, can_move
+from bot.i18n import Catalogs, Translator, pick_language
+from bot.staff.views import Views
+from storage.repositories.casework import Casework
+from storage.repositories.staff import StaffMember
+from storage.repositories.triage import CaseLine
+from storage.store import SqlTransaction
+
+CODE_SYMBOLS = 12
+_STATUSES = list(CaseStatus)
+
+
+@dataclass
+class Outcome:
+    """A press's result: the screen to show, a toast, and what to do once it is committed."""
+
+    text: str | None
+    markup: InlineKeyboardMarkup | None
+    toast: str | None = None
+    # (message id in the lawyers' chat, new text) for a card the outbox cannot redraw
+    card_edit: tuple[int, str] | None = None
+    # (staff member, text) to tell privately
+    tell: list[tuple[StaffMember, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Press:
+    """One press on one case: who, when, in which language, in which transaction."""
+
+    tx: SqlTransaction
+    tr: Translator
+    actor: str
+    line: CaseLine
+    now: datetime
+
+
+def _code(symbols: str) -> str | None:
+    return normalise_case_code(symbols) if len(symbols) == CODE_SYMBOLS else None
+
+
+class Presses:
+    """Applies presses for `StaffHandlers`."""
+
+    def __init__(
+        self, views: Views, policy: EscalationPolicy, catalogs: Catalogs, group_language: str
+    ) -> None:
+        self.views = views
+        self.policy = policy
+        self.catalogs = catalogs
+        self.group_tr = catalogs.translator(group_language)  # the lawyers' chat's language
+
+    async def apply(
+        self, tx: SqlTransaction, member: StaffMember, tr: Translator, data: str, now: datetime
+    ) -> Outcome | None:
+        """Apply a press; None if the data is not a press that is possible now."""
+        verb, rest = data[1:2], data[2:]
+        if verb == "l":
+            return await self._list(tx, tr, rest)
+        code = _code(rest[:CODE_SYMBOLS])
+        line = await tx.triage.line(code) if code else None
+        if line is None or line.status is CaseStatus.DRAFT:
+            return None
+        arg = rest[CODE_SYMBOLS:]
+        actor = f"staff:{member.id}"
+        press = _Press(tx, tr, actor, line, now)
+        if verb == "v" and not arg:
+            await tx.audit.append(actor, "case.view", case_code=line.code, at=now)
+            text, markup = await self.views.case_view(tx, tr, line)
+            return Outcome(text, markup)
+        if verb == "s" and not arg and await self._workable(tx, line):
+            return Outcome(self.views.status_menu(tr, line), self.views.status_buttons(tr, line))
+        if verb == "t" and arg.isdigit() and await self._workable(tx, line):
+            return await self._status(press, int(arg))
+        if verb == "a" and not arg and await self._workable(tx, line):
+            lawyers = await tx.staff.with_role(Role.LAWYER.value)
+            return Outcome(
+                self.views.assign_menu(tr, line), self.views.assign_buttons(tr, line, lawyers)
+            )
+        if verb == "A" and len(arg) == 32 and await self._workable(tx, line):
+            return await self._assign(press, arg)
+        if verb in ("n", "c") and not arg:
+            await tx.staff.set_pending(
+                member.id, {"action": "note" if verb == "n" else "contact", "case": line.code}
+            )
+            key = "send_note" if verb == "n" else "send_contact"
+            return Outcome(tr.staff(key, code=line.code), None)
+        if verb in ("m", "M"):
+            return await self._merge(press, arg, confirmed=verb == "M")
+        if verb == "e" and not arg:
+            linked = [r.code for r in (await Casework(tx).related(line.id)).reports]
+            text, markup = self.views.erase_confirmation(tr, line.code, linked)
+            return Outcome(text, markup)
+        if verb == "E" and not arg:
+            return await self._erase(press)
+        return None
+
+    async def _list(self, tx: SqlTransaction, tr: Translator, rest: str) -> Outcome | None:
+        if len(rest) < 2 or rest[0] not in {f.value for f in TriageFilter}:
+            return None
+        if not rest[1:].isdigit() or int(rest[1:]) > 10_000:
+            return None
+        text, markup = await self.views.case_list(tx, tr, TriageFilter(rest[0]), int(rest[1:]))
+        return Outcome(text, markup)
+
+    async def _workable(self, tx: SqlTransaction, line: CaseLine) -> bool:
+        """Status and lawyer belong to the primary once a case was merged into it."""
+        related = await Casework(tx).related(line.id)
+        return related.primary is None or not related.primary.confirmed
+
+    async def _queue_card(self, tx: SqlTransaction, case_id: uuid.UUID, urgency: Urgency) -> None:
+        await tx.outbox.enqueue(
+            kind="card", priority=priority_for(urgency), destination="lawyers", case_id=case_id
+        )
+
+    async def _redrawn(
+        self, tx: SqlTransaction, tr: Translator, code: str, toast: str
+    ) -> Outcome | None:
+        fresh = await tx.triage.line(code)
+        if fresh is None:
+            return None
+        text, markup = await self.views.case_view(tx, tr, fresh)
+        return Outcome(text, markup, toast)
+
+    async def _status(self, press: _Press, index: int) -> Outcome | None:
+        tx, tr, actor, line, now = press.tx, press.tr, press.actor, press.line, press.now
+        target = _STATUSES[index] if index < len(_STATUSES) else None
+        if target is None or not can_move(line.status, target):
+            return None
+        await tx.triage.set_status(line.id, target, now)
+        await tx.audit.append(
+            actor, "case.status", case_code=line.code, detail=target.value, at=now
+        )
+        await self._queue_card(tx, line.id, line.urgency)
+        await tx.outbox.enqueue(
+            kind="reporter_notice",
+            priority=Priority.REPLY,
+            destination="reporter",
+            case_id=line.id,
+            payload={"key": "reporter_status_changed"},
+        )
+        toast = tr.staff("status_changed", code=line.code, status=tr.ui(f"status_{target.value}"))
+        return await self._redrawn(tx, tr, line.code, toast)
+
+    async def _assign(self, press: _Press, arg: str) -> Outcome | None:
+        tx, tr, actor, line, now = press.tx, press.tr, press.actor, press.line, press.now
+        try:
+            lawyer = await tx.staff.get(uuid.UUID(hex=arg))
+        except ValueError:
+            return None
+        if lawyer is None or lawyer.role != Role.LAWYER.value:
+            return None
+        if line.status not in OPEN:
+            return None  # a closed case is reopened through its status first
+        await tx.triage.assign(line.id, lawyer.id, now, now + self.policy.claim_lapse)
+        await tx.audit.append(
+            actor, "case.assign", case_code=line.code, detail=f"staff:{lawyer.id}", at=now
+        )
+        await self._queue_card(tx, line.id, line.urgency)
+        if lawyer.reachable:
+            toast = tr.staff("assigned", code=line.code, name=lawyer.display_name)
+        else:
+            toast = tr.staff("assigned_not_told", code=line.code, name=lawyer.display_name)
+        outcome = await self._redrawn(tx, tr, line.code, toast)
+        if outcome is not None and lawyer.reachable:
+            language = lawyer.identity.language_code
+            theirs = (
+                self.catalogs.translator(pick_language(language)) if language else self.group_tr
+            )
+            outcome.tell.append((lawyer, theirs.staff("assigned_to_you", code=line.code)))
+        return outcome
+
+    async def _merge(self, press: _Press, arg: str, *, confirmed: bool) -> Outcome | None:
+        tx, tr, actor, line, now = press.tx, press.tr, press.actor, press.line, press.now
+        other = _code(arg)
+        if other is None:
+            return None
+        work = Casework(tx)
+        if not confirmed:
+            plan = await work.plan_merge(line.code, other)
+            if plan is None:
+                return None
+            text, markup = self.views.merge_confirmation(tr, line.code, plan)
+            return Outcome(text, markup)
+        merged = await work.merge(line.code, other, actor, now)
+        if merged is None:
+            return None
+        plan = merged.plan
+        await self._queue_card(tx, plan.primary.id, merged.primary_urgency)
+        toast = tr.staff("merged", primary=plan.primary.code, secondary=plan.secondary.code)
+        outcome = await self._redrawn(tx, tr, plan.primary.code, toast)
+        if outcome is not None and merged.secondary_card is not None:
+            text = self.group_tr.staff(
+                "card_merged", code=plan.secondary.code, into=plan.primary.code
+            )
+            outcome.card_edit = (merged.secondary_card, text)
+        return outcome
+
+    async def _erase(self, press: _Press) -> Outcome | None:
+        tx, tr, actor, line, now = press.tx, press.tr, press.actor, press.line, press.now
+        erased = await Casework(tx).erase(line.code, actor, now)
+        if erased is None:
+            return None
+        if erased.primary_id is not None and erased.primary_urgency is not None:
+            await self._queue_card(tx, erased.primary_id, erased.primary_urgency)
+        text, markup = self.views.erased(tr, erased.code, erased.linked_codes)
+        return Outcome(text, markup, tr.staff("erased", code=erased.code))
