@@ -304,17 +304,18 @@ class StaffHandlers:
         data = query.data or ""
         tr = self._tr(update)
         now = self.clock()
-        if data[1:2] == "x":
-            outcome = await self._extend(update, tr, data[2:], now)
-        else:
-            async with self.store.transaction() as tx:
-                member = await self._member(tx, update, MANAGERS)
-                outcome = (
-                    None if member is None else await self.presses.apply(tx, member, tr, data, now)
-                )
-            if member is None:
-                await query.answer(tr.staff("not_allowed"))
-                raise ApplicationHandlerStop
+        async with self.store.transaction() as tx:
+            member = await self._member(tx, update, MANAGERS)
+            outcome = (
+                None
+                if member is None or data[1:2] == "x"
+                else await self.presses.apply(tx, member, tr, data, now)
+            )
+        if member is None:
+            await query.answer(tr.staff("not_allowed"))
+            raise ApplicationHandlerStop
+        if data[1:2] == "x":  # retention runs transactions of its own, after ours
+            outcome = await self._extend(member, tr, data[2:], now)
         if outcome is None:
             await query.answer(tr.staff("invalid"))
             raise ApplicationHandlerStop
@@ -350,14 +351,9 @@ class StaffHandlers:
                 log.info("could not tell a staff member", extra={"error_type": type(exc).__name__})
 
     async def _extend(
-        self, update: Update, tr: Translator, rest: str, now: datetime
+        self, member: StaffMember, tr: Translator, rest: str, now: datetime
     ) -> Outcome | None:
-        """Keep a case longer, then redraw the expiring list (retention runs its own
-        transactions, so membership is checked in one of ours first)."""
-        async with self.store.transaction() as tx:
-            member = await self._member(tx, update, MANAGERS)
-        if member is None:
-            return None
+        """Keep a case longer, then redraw the expiring list it was pressed on."""
         code = normalise_case_code(rest[:12]) if len(rest) > 12 else None
         days = rest[12:]
         if code is None or not days.isdigit() or not 0 < int(days) <= MAX_NOTICE_DAYS:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from bot.domain.cases import CaseStatus, Urgency, priority_for
 from bot.standin.models import Event, PlayUser, StoredMessage
 from storage.models import AuditEntry, Case
+from storage.store import SqlTransaction
 from tests.bot.alert_support import Office, tier0_answers
 from tests.bot.reporter_driver import QUESTIONNAIRE
 
@@ -134,6 +135,7 @@ async def linked_case(world: Office, primary: str, urgency: Urgency = Urgency.HI
         answers["held_at_details"] = "Airport, transit zone"
         for question_id, value in answers.items():
             await tx.put_answer(record.id, question_id, value)
+        await _stamp(tx, record.id, now)
         first = await tx.complete_tier0(record.id, urgency, PERSON, now)
         assert first is not None
         assert first.code == primary
@@ -149,9 +151,24 @@ async def person_case(
         record = await tx.cases.create(questionnaire_version=QUESTIONNAIRE.version)
         for question_id, value in tier0_answers(urgency, city, "Ivan Petrov", now).items():
             await tx.put_answer(record.id, question_id, value)
+        await _stamp(tx, record.id, now)
         await tx.complete_tier0(record.id, urgency, person_key, now)
         await tx.enqueue_case_event(record.id, "alert", priority_for(urgency))
     return record.code
+
+
+async def _stamp(tx: SqlTransaction, case_id: uuid.UUID, now: datetime) -> None:
+    # Rows stamp created_at with the wall clock; the intake's 30-day window and retention's
+    # "report after closing" compare it with the fake clock's times, so use those.
+    await tx.session.execute(update(Case).where(Case.id == case_id).values(created_at=now))
+
+
+async def card_of(world: Office, code: str) -> StoredMessage:
+    """A case's card in the lawyers' chat, by the message id the case row remembers."""
+    message_id = (await world.case_row(code)).card_message_id
+    found = [m for m in world.bot_messages(world.group) if m.message_id == message_id]
+    assert len(found) == 1, f"no card for {code}: {world.standin.describe(world.group)}"
+    return found[0]
 
 
 async def case_id(world: Office, code: str) -> uuid.UUID:
