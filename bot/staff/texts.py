@@ -13,7 +13,10 @@ STAFF_TEXTS: dict[str, str] = {
     "filter_a": "all",
     "prev": "◀",
     "next": "▶",
-    "line": "{mark} {code} · {status} · {age} h{taken}{reports}",
+    # What matters most first: a button label may be cut short on a phone.
+    "line": "{mark} {code}{reports}{taken} · {age} · {status}",
+    "age_hours": "{n} h",
+    "age_days": "{n} d",
     "line_taken": " · taken",
     "line_reports": " · reports: {n}",
     "line_linked": " · report of {code}",

@@ -51,7 +51,7 @@ _HISTORY_KEYS = {
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label[:60], callback_data=data)
+    return InlineKeyboardButton(_clip(label, 60), callback_data=data)
 
 
 def symbols(code: str) -> str:
@@ -120,18 +120,19 @@ class Views:
     def _line(
         self, tr: Translator, line: CaseLine, now: datetime, primaries: dict[uuid.UUID, str]
     ) -> str:
-        age = (
-            int((now - line.tier0_completed_at).total_seconds() // 3600)
+        hours = (
+            max(0, int((now - line.tier0_completed_at).total_seconds() // 3600))
             if line.tier0_completed_at
             else 0
         )
+        age = tr.staff("age_hours", n=hours) if hours < 48 else tr.staff("age_days", n=hours // 24)
         linked = primaries.get(line.duplicate_of, "") if line.duplicate_of else ""
         return tr.staff(
             "line",
             mark=MARKS[line.urgency],
             code=line.code,
             status=tr.ui(f"status_{line.status.value}"),
-            age=max(age, 0),
+            age=age,
             taken=tr.staff("line_taken") if line.claimed_by else "",
             reports=(tr.staff("line_reports", n=line.report_count) if line.report_count > 1 else "")
             + (tr.staff("line_linked", code=linked) if linked else ""),
@@ -159,7 +160,8 @@ class Views:
             parts.append(_bold(tr.staff("notes_title")) + "\n" + "\n".join(shown))
         history = await work.history(line.code)
         if history:
-            lines = [await self._history_line(tx, tr, entry) for entry in history]
+            names: dict[str, str] = {}
+            lines = [await self._history_line(tx, tr, entry, names) for entry in history]
             parts.append(_bold(tr.staff("history_title")) + "\n" + html.escape("\n".join(lines)))
         return fit(parts), self._case_buttons(tr, line, related)
 
@@ -226,25 +228,29 @@ class Views:
             parts.append(f"{heading}\n{body}")
         return parts
 
-    async def _history_line(self, tx: SqlTransaction, tr: Translator, entry: HistoryEntry) -> str:
-        who = await self._who(tx, tr, entry.actor)
-        return f"{self._local(entry.at)} {who}: {await self._what(tx, tr, entry)}"
+    async def _history_line(
+        self, tx: SqlTransaction, tr: Translator, entry: HistoryEntry, names: dict[str, str]
+    ) -> str:
+        who = await self._who(tx, tr, entry.actor, names)
+        return f"{self._local(entry.at)} {who}: {await self._what(tx, tr, entry, names)}"
 
-    async def _who(self, tx: SqlTransaction, tr: Translator, actor: str) -> str:
+    async def _who(
+        self, tx: SqlTransaction, tr: Translator, actor: str, names: dict[str, str]
+    ) -> str:
         if actor.startswith("staff:"):
-            member = await _staff(tx, actor)
-            return member.display_name if member else "—"
+            return await _name(tx, actor, names)
         if actor in ("system", "roster"):
             return tr.staff("who_bot")
         return tr.staff("who_ops") if actor == "ops" else tr.staff("who_other")
 
-    async def _what(self, tx: SqlTransaction, tr: Translator, entry: HistoryEntry) -> str:
+    async def _what(
+        self, tx: SqlTransaction, tr: Translator, entry: HistoryEntry, names: dict[str, str]
+    ) -> str:
         detail = entry.detail or ""
         if entry.action == "case.status" and detail in {s.value for s in CaseStatus}:
             return tr.staff("h_status", status=tr.ui(f"status_{detail}"))
         if entry.action == "case.assign":
-            member = await _staff(tx, detail)
-            return tr.staff("h_assign", name=member.display_name if member else "—")
+            return tr.staff("h_assign", name=await _name(tx, detail, names))
         if entry.action == "case.merge" and detail.startswith(("from ", "into ")):
             merge = "h_merge_from" if detail.startswith("from ") else "h_merge_into"
             return tr.staff(merge, code=detail[5:])
@@ -426,8 +432,12 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def _staff(tx: SqlTransaction, ref: str) -> StaffMember | None:
-    try:
-        return await tx.staff.get(uuid.UUID(ref.removeprefix("staff:")))
-    except ValueError:
-        return None
+async def _name(tx: SqlTransaction, ref: str, names: dict[str, str]) -> str:
+    """A staff member's name from an audit reference (``staff:<id>``), each looked up once."""
+    if ref not in names:
+        try:
+            member = await tx.staff.get(uuid.UUID(ref.removeprefix("staff:")))
+        except ValueError:
+            member = None
+        names[ref] = member.display_name if member else "—"
+    return names[ref]

@@ -121,6 +121,14 @@ async def test_two_cases_of_the_same_person_are_merged_after_one_confirmation(
             "Erase case",
             "« Back",
         ]
+        # In the list, the primary counts the reports and the merged case says whose it is.
+        listing = await kira.command("/cases")
+        lines = {
+            code: label for label in labels(listing) for code in (first, second) if code in label
+        }
+        assert lines[first].startswith(f"🔴 {first} · reports: 2 · taken · 31 d · ")
+        assert lines[second].startswith(f"🔴 {second} · report of {first} · taken · 0 h")
+
         # Pressing the old confirmation again merges nothing twice.
         replay = await kira.press(ask, "Yes, merge", screen=False)
         assert replay.toast == INVALID
