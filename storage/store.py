@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,10 +55,29 @@ class SqlTransaction:
         self._vault = vault
 
     async def claim_update(self, update_id: int) -> bool:
-        """Record the update id; False when an earlier delivery already committed it."""
-        try:
+        """Record the update id; False when an earlier delivery already committed it.
+
+        One statement, no savepoint: this runs for every update a reporter sends.
+        """
+        bind = self.session.bind
+        dialect = bind.dialect.name if bind is not None else ""
+        values = {"update_id": update_id, "processed_at": utcnow()}
+        keys = [ProcessedUpdate.update_id]
+        returning = ProcessedUpdate.update_id
+        if dialect == "postgresql":
+            pg = (
+                pg_insert(ProcessedUpdate)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=keys)
+            )
+            return (await self.session.execute(pg.returning(returning))).first() is not None
+        if dialect == "sqlite":
+            lite = sqlite_insert(ProcessedUpdate).values(values)
+            lite = lite.on_conflict_do_nothing(index_elements=keys)
+            return (await self.session.execute(lite.returning(returning))).first() is not None
+        try:  # another backend: a savepoint and the primary key do the same
             async with self.session.begin_nested():
-                await self.session.execute(insert(ProcessedUpdate).values(update_id=update_id))
+                await self.session.execute(insert(ProcessedUpdate).values(values))
         except IntegrityError:
             return False
         return True

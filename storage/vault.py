@@ -37,6 +37,14 @@ def binding(
     return Binding(owner_ref(kind, owner_id), table, field, str(row) if row else "")
 
 
+def _unwrapped(session: AsyncSession) -> dict[uuid.UUID, tuple[OwnerKind, DataKey]]:
+    """This session's unwrapped keys; they go with the session (one unit of work)."""
+    cache: dict[uuid.UUID, tuple[OwnerKind, DataKey]] = session.info.setdefault(
+        "unwrapped_data_keys", {}
+    )
+    return cache
+
+
 class Vault:
     """Creates, unwraps and destroys data keys; keys never leave memory unwrapped."""
 
@@ -57,17 +65,27 @@ class Vault:
                 id=owner_id, owner_kind=kind.value, kek_id=wrapped.kek_id, wrapped=wrapped.blob
             )
         )
+        _unwrapped(session)[owner_id] = (kind, dek)
         return dek
 
     async def get(self, session: AsyncSession, kind: OwnerKind, owner_id: uuid.UUID) -> DataKey:
-        """Unwrap an owner's data key; KeyShreddedError when it was destroyed."""
+        """Unwrap an owner's data key; KeyShreddedError when it was destroyed.
+
+        Unwrapped once per session: one reporter update reads the same keys several times.
+        """
+        cached = _unwrapped(session).get(owner_id)
+        if cached is not None and cached[0] is kind:
+            return cached[1]
         row = await session.get(DataKeyRow, owner_id)
         if row is None or row.owner_kind != kind.value:
             raise KeyShreddedError(f"the data key of this {kind.value} no longer exists")
-        return self._keys.unwrap(WrappedKey(row.kek_id, row.wrapped), owner_ref(kind, owner_id))
+        dek = self._keys.unwrap(WrappedKey(row.kek_id, row.wrapped), owner_ref(kind, owner_id))
+        _unwrapped(session)[owner_id] = (kind, dek)
+        return dek
 
     async def shred(self, session: AsyncSession, owner_id: uuid.UUID) -> bool:
         """Destroy an owner's data key (crypto-shredding); True if there was one."""
+        _unwrapped(session).pop(owner_id, None)
         result = await session.execute(
             delete(DataKeyRow).where(DataKeyRow.id == owner_id).returning(DataKeyRow.id)
         )

@@ -23,6 +23,7 @@ CLOSED_STATUSES = frozenset(
 )
 
 _CODE_ATTEMPTS = 5
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,9 @@ class CaseRepository:
     def __init__(self, session: AsyncSession, vault: Vault) -> None:
         self._session = session
         self._vault = vault
+        # Answer rows read in this unit of work, by case and question: an answer that replaces
+        # one already read needs no second SELECT.
+        self._rows: dict[uuid.UUID, dict[str, Answer]] = {}
 
     async def create(
         self,
@@ -101,13 +105,19 @@ class CaseRepository:
     async def put_answer(self, case_id: uuid.UUID, question_id: str, value: Any) -> None:
         """Store (or replace) one answer, encrypted and bound to its case, field and row."""
         key = await self._vault.get(self._session, OwnerKind.CASE, case_id)
-        result = await self._session.execute(
-            select(Answer).where(Answer.case_id == case_id, Answer.question_id == question_id)
-        )
-        row = result.scalar_one_or_none()
+        known = self._rows.get(case_id)
+        if known is not None:
+            row = known.get(question_id)
+        else:
+            result = await self._session.execute(
+                select(Answer).where(Answer.case_id == case_id, Answer.question_id == question_id)
+            )
+            row = result.scalar_one_or_none()
         if row is None:
             row = Answer(id=uuid.uuid4(), case_id=case_id, question_id=question_id, value=b"")
             self._session.add(row)
+            if known is not None:
+                known[question_id] = row
         row.value = key.encrypt_json(
             value, binding(OwnerKind.CASE, case_id, "answers", question_id, row.id)
         )
@@ -118,15 +128,18 @@ class CaseRepository:
         """Every answer of a case, decrypted; DecryptionError if any was tampered with."""
         key = await self._vault.get(self._session, OwnerKind.CASE, case_id)
         result = await self._session.execute(select(Answer).where(Answer.case_id == case_id))
+        rows = {row.question_id: row for row in result.scalars()}
+        self._rows[case_id] = rows
         return {
-            row.question_id: key.decrypt_json(
-                row.value, binding(OwnerKind.CASE, case_id, "answers", row.question_id, row.id)
+            question_id: key.decrypt_json(
+                row.value, binding(OwnerKind.CASE, case_id, "answers", question_id, row.id)
             )
-            for row in result.scalars()
+            for question_id, row in rows.items()
         }
 
     async def delete_answer(self, case_id: uuid.UUID, question_id: str) -> None:
         """Remove one answer (the reporter went back and skipped it)."""
+        self._rows.get(case_id, {}).pop(question_id, None)
         await self._session.execute(
             delete(Answer).where(Answer.case_id == case_id, Answer.question_id == question_id)
         )
@@ -227,10 +240,15 @@ class CaseRepository:
         return list(result.scalars())
 
     async def touch(self, case_id: uuid.UUID) -> None:
-        """Note activity on a case (keeps an active draft from being swept)."""
-        await self._session.execute(
-            update(Case).where(Case.id == case_id).values(updated_at=utcnow())
-        )
+        """Note activity on a case (keeps an active draft from being swept).
+
+        The sweep counts in hours, so a case touched within the last minute is left as it is:
+        most answers then cost no UPDATE of the case row.
+        """
+        now = utcnow()
+        row = await self._session.get(Case, case_id)  # usually already loaded: no query
+        if row is not None and (row.updated_at is None or now - row.updated_at > TOUCH_EVERY):
+            row.updated_at = now
 
     async def shred(self, case_id: uuid.UUID) -> bool:
         """Crypto-shred a case: destroy its data key, then delete its rows."""
