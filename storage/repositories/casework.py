@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import select, update
 
 from bot.domain.cases import CaseStatus, Urgency
@@ -191,8 +192,12 @@ class Casework:
     async def _pair(
         self, code_a: str, code_b: str, *, lock: bool = False
     ) -> tuple[Case, Case, bool] | None:
-        a, b = await self._row(code_a, lock=lock), await self._row(code_b, lock=lock)
-        if a is None or b is None or a.id == b.id:
+        if code_a == code_b:
+            return None
+        # Locked in one order whoever presses, so two opposite merges cannot deadlock.
+        rows = {code: await self._row(code, lock=lock) for code in sorted((code_a, code_b))}
+        a, b = rows[code_a], rows[code_b]
+        if a is None or b is None:
             return None
         for primary, secondary in ((a, b), (b, a)):
             if secondary.duplicate_of == primary.id:
@@ -276,9 +281,12 @@ class Casework:
                 actor, ERASE_ACTION, case_code=report.code, detail=f"with {row.code}", at=now
             )
         if primary is not None:
-            primary.report_count = max(1, primary.report_count - row.report_count)
-            primary.updated_at = now
-            await self._session.flush()
+            fewer = Case.report_count - row.report_count  # in SQL: a concurrent merge may add
+            await self._session.execute(
+                update(Case)
+                .where(Case.id == primary.id)
+                .values(report_count=sql_case((fewer < 1, 1), else_=fewer), updated_at=now)
+            )
         code, case_id = row.code, row.id
         await self._tx.shred_case(case_id)
         await self._tx.audit.append(actor, ERASE_ACTION, case_code=code, at=now)
