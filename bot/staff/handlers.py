@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -161,7 +161,8 @@ class StaffHandlers:
         async with self.store.transaction() as tx:
             if await self._member(tx, update, MANAGERS) is None:
                 return
-            stats = await tx.triage.stats(now - timedelta(days=days), now)
+            # Days are the deployment's days (the clock's zone), as coordinators live them.
+            stats = await tx.triage.stats(now - timedelta(days=days), now, zone=now.tzinfo or UTC)
         text = self.views.stats_text(tr, stats, days)
         message = update.effective_message
         assert message is not None

@@ -32,8 +32,11 @@ async def test_statistics_come_as_a_chart_with_the_figures_in_its_caption(
             # In contact at once, so the claim does not lapse while the days pass.
             assert (await world.press(lena, world.card(code), "In contact"))["text"] == "Noted."
         await close_case(world, quiet, CaseStatus.CLOSED, world.clock())
+        # 13.01 at 02:00 in Almaty (still 12.01 in UTC): a normal case, counted on the 13th.
+        await world.advance(hours=11, minutes=30)
+        await world.live_case(Urgency.NORMAL)
         # 14.01: one high case nobody took.
-        await world.advance(days=2)
+        await world.advance(days=1, hours=12, minutes=30)
         await world.live_case(Urgency.HIGH)
         await world.advance(minutes=1)
 
@@ -42,11 +45,11 @@ async def test_statistics_come_as_a_chart_with_the_figures_in_its_caption(
         assert reply.caption == "\n".join(
             [
                 "Last 7 days",
-                "By status: received, lawyers alerted 1, a lawyer is in contact 2, closed 1",
-                "By urgency: URGENT 2, HIGH 1, normal 1",
-                "Reports per day: 12.01 3, 14.01 1",
+                "By status: received, lawyers alerted 2, a lawyer is in contact 2, closed 1",
+                "By urgency: URGENT 2, HIGH 1, normal 2",
+                "Reports per day: 12.01 3, 13.01 1, 14.01 1",
                 "Time to claim: median 20 min, 90% within 30 min",
-                "Not taken now: 1",
+                "Not taken now: 2",
             ]
         )
         biggest = max(reply.media["photo"], key=lambda size: size.get("file_size", 0))
