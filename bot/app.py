@@ -147,7 +147,7 @@ async def serve(
     try:
         await bootstrap_staff(runtime)
         await built.directory.load(runtime.store)
-        await apply_menus(application.bot, runtime.store)
+        await apply_menus(application.bot, runtime.store, runtime.settings.lawyers_language)
         try:
             await application.bot.set_my_commands(REPORTER_COMMANDS)
         except TelegramError as exc:  # a menu is a convenience; never a reason not to run

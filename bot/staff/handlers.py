@@ -30,7 +30,7 @@ from bot.domain.alerting import EscalationPolicy
 from bot.domain.cases import Priority, normalise_case_code
 from bot.domain.people import TelegramIdentity
 from bot.domain.workflow import MANAGERS, STAFF, Role, TriageFilter, may_grant
-from bot.i18n import Catalogs, Translator, pick_language
+from bot.i18n import DEFAULT_LANGUAGE, Catalogs, Translator, pick_language
 from bot.ops.cli import retention_policy
 from bot.staff.presses import Outcome, Presses
 from bot.staff.stats_chart import render_chart
@@ -45,16 +45,10 @@ PRESS_GROUP = -3  # ahead of the card buttons (-1) and the staff message hook (-
 MAX_NOTE = 3000
 MAX_NOTICE_DAYS = 366
 
+# Each role's menu; the descriptions are the catalogs' `staff.cmd_<command>` texts.
 STAFF_COMMANDS = {
-    Role.LAWYER: (("oncall", "Who is on call now"),),
-    Role.COORDINATOR: (
-        ("cases", "Cases to triage"),
-        ("stats", "Statistics"),
-        ("expiring", "Cases due to be erased"),
-        ("oncall", "Who is on call now"),
-        ("roster", "On-call roster"),
-        ("staff", "Staff and roles"),
-    ),
+    Role.LAWYER: ("oncall",),
+    Role.COORDINATOR: ("cases", "stats", "expiring", "oncall", "roster", "staff"),
 }
 STAFF_COMMANDS[Role.ADMIN] = STAFF_COMMANDS[Role.COORDINATOR]
 
@@ -219,7 +213,9 @@ class StaffHandlers:
                 f"staff:{member.id}", "role.grant", detail=f"staff:{target.id} {role.value}"
             )
         self.directory.user_ids.add(int(args[0]))
-        await apply_menu(update.get_bot(), target, role)
+        await apply_menu(
+            update.get_bot(), target, role, self.catalogs, self.config.lawyers_language
+        )
         await self._reply(
             update, tr.staff("role_granted", name=target.display_name, role=role.value), None
         )
@@ -405,25 +401,36 @@ class StaffHandlers:
             raise ApplicationHandlerStop
 
 
-async def apply_menu(bot: Bot, member: StaffMember, role: Role | None) -> None:
-    """Show a staff member their role's commands (a reporter's menu once revoked)."""
+async def apply_menu(
+    bot: Bot,
+    member: StaffMember,
+    role: Role | None,
+    catalogs: Catalogs | None = None,
+    language: str = DEFAULT_LANGUAGE,
+) -> None:
+    """Show a staff member their role's commands (a reporter's menu once revoked), in their
+    Telegram language if known, else in `language`."""
     scope = BotCommandScopeChat(member.identity.chat_id)
+    known = member.identity.language_code
+    tr = (catalogs or Catalogs()).translator(pick_language(known) if known else language)
     try:
         if role is None:
             await bot.delete_my_commands(scope=scope)
         else:
-            commands = [BotCommand(c, d) for c, d in STAFF_COMMANDS[role]]
+            commands = [BotCommand(c, tr.staff(f"cmd_{c}")) for c in STAFF_COMMANDS[role]]
             await bot.set_my_commands(commands, scope=scope)
     except TelegramError as exc:  # they may never have opened the chat; the menu can wait
         log.info("could not set a staff menu", extra={"error_type": type(exc).__name__})
 
 
-async def apply_menus(bot: Bot, store: SqlStore) -> None:
-    """Every staff member's menu, at start-up."""
+async def apply_menus(bot: Bot, store: SqlStore, language: str = DEFAULT_LANGUAGE) -> None:
+    """Every staff member's menu, at start-up (`language` for those whose language is unknown:
+    the lawyers' chat's)."""
     async with store.transaction() as tx:
         members = await tx.staff.with_role(*(r.value for r in Role))
+    catalogs = Catalogs()
     for member in members:
-        await apply_menu(bot, member, Role(member.role))
+        await apply_menu(bot, member, Role(member.role), catalogs, language)
 
 
 def register(application: Application, handlers: StaffHandlers) -> None:  # type: ignore[type-arg]

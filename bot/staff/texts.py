@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 STAFF_TEXTS: dict[str, str] = {
+    # The command menu
+    "cmd_cases": "Cases to triage",
+    "cmd_stats": "Statistics",
+    "cmd_expiring": "Cases due to be erased",
+    "cmd_oncall": "Who is on call now",
+    "cmd_roster": "On-call roster",
+    "cmd_staff": "Staff and roles",
     # Lists
     "list_title": "Cases: {filter} ({total})",
     "list_empty": "No cases.",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.domain.cases import CaseStatus, Urgency
 from bot.standin import BotApiStandIn
-from bot.standin.models import StoredMessage
+from bot.standin.models import PlayUser, StoredMessage
 from tests.bot.alert_support import codes_in, office
 from tests.bot.staff_support import ago, audit_of, close_case, desk, labels, set_case
 from tests.databases import ScratchDatabase
@@ -145,3 +145,36 @@ async def test_the_case_view_shows_answers_reports_card_state_and_history_and_is
 
         missing = await kira.open_case("AAAA-BBBB-CCCC")
         assert missing.text == "No such case."
+
+
+async def test_each_role_sees_its_own_menu_in_its_language(
+    standin: BotApiStandIn, database: ScratchDatabase, keyring_path: Path
+) -> None:
+    async with office(standin, database, keyring_path) as world:
+
+        def menu(user: PlayUser) -> list[tuple[str, str]]:
+            shown = standin.visible_commands(standin.private_chat_id(user), user)
+            return [(str(c["command"]), str(c["description"])) for c in shown]
+
+        assert menu(world.coordinator) == [
+            ("cases", "Cases to triage"),
+            ("stats", "Statistics"),
+            ("expiring", "Cases due to be erased"),
+            ("oncall", "Who is on call now"),
+            ("roster", "On-call roster"),
+            ("staff", "Staff and roles"),
+        ]
+        lena, _, dana = world.lawyers
+        assert menu(lena) == [("oncall", "Who is on call now")]
+        assert menu(dana) == [("oncall", "Who is on call now")]  # the lawyers' chat's language
+        reporter = [c for c, _ in menu(world.outsider)]
+        assert "start" in reporter
+        assert not {"cases", "stats", "expiring", "oncall", "roster", "staff"} & set(reporter)
+
+        # With the lawyers' chat in Russian, whoever never wrote to the bot (Dana: the bot does
+        # not know her language) gets a Russian menu; Lena keeps her own language.
+        await world.stop()
+        world.settings = world.settings.model_copy(update={"lawyers_language": "ru"})
+        await world.start()
+        assert menu(dana) == [("oncall", "Кто сейчас дежурит")]
+        assert menu(lena) == [("oncall", "Who is on call now")]
