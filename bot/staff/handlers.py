@@ -210,7 +210,10 @@ class StaffHandlers:
                 return
             target = await tx.staff.ensure(TelegramIdentity(int(args[0]), int(args[0])), role.value)
             await tx.audit.append(
-                f"staff:{member.id}", "role.grant", detail=f"staff:{target.id} {role.value}"
+                f"staff:{member.id}",
+                "role.grant",
+                detail=f"staff:{target.id} {role.value}",
+                at=self.clock(),
             )
         self.directory.user_ids.add(int(args[0]))
         await apply_menu(
@@ -240,7 +243,9 @@ class StaffHandlers:
                 await self._reply(update, tr.staff("role_refused"), None)
                 return
             await tx.staff.deactivate(target.id)
-            await tx.audit.append(f"staff:{member.id}", "role.revoke", detail=f"staff:{target.id}")
+            await tx.audit.append(
+                f"staff:{member.id}", "role.revoke", detail=f"staff:{target.id}", at=self.clock()
+            )
         self.directory.user_ids.discard(int(args[0]))
         await apply_menu(update.get_bot(), target, None)
         await self._reply(update, tr.staff("role_revoked", name=target.display_name), None)

@@ -18,6 +18,7 @@ Anything else, or data naming a case or a change that is not possible now, is re
 
 from __future__ import annotations
 
+import html
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,7 +112,7 @@ class Presses:
                 member.id, {"action": "note" if verb == "n" else "contact", "case": line.code}
             )
             key = "send_note" if verb == "n" else "send_contact"
-            return Outcome(tr.staff(key, code=line.code), None)
+            return Outcome(html.escape(tr.staff(key, code=line.code)), None)
         if verb in ("m", "M"):
             return await self._merge(press, arg, confirmed=verb == "M")
         if verb == "e" and not arg:
