@@ -44,7 +44,8 @@ class SqlTransaction:
         self.session = session
         self.reporters = ReporterRepository(session, vault)
         self.conversations = ConversationRepository(session, vault)
-        self.cases = CaseRepository(session, vault)
+        # Cases are stamped with this clock (the runtime's: the real time, or a test's fake one).
+        self.cases = CaseRepository(session, vault, clock)
         self.audit = AuditLog(session, vault.keys, audit_anchor)
         self.outbox = OutboxRepository(session, vault, clock)
         self._clock = clock
@@ -61,7 +62,7 @@ class SqlTransaction:
         """
         bind = self.session.bind
         dialect = bind.dialect.name if bind is not None else ""
-        values = {"update_id": update_id, "processed_at": utcnow()}
+        values = {"update_id": update_id, "processed_at": self._clock()}
         keys = [ProcessedUpdate.update_id]
         returning = ProcessedUpdate.update_id
         if dialect == "postgresql":
@@ -104,12 +105,13 @@ class SqlTransaction:
         return _info(record)
 
     async def case_info(self, case_id: uuid.UUID) -> CaseInfo | None:
-        """A case's metadata, or None once shredded."""
-        record = await self.cases.get(case_id)
+        """A case's metadata as its reporter sees it (a further report shows the status of the
+        case it belongs to), or None once shredded."""
+        record = await self.cases.for_reporter(case_id)
         return None if record is None else _info(record)
 
     async def latest_case(self, reporter_id: uuid.UUID) -> CaseInfo | None:
-        """The reporter's newest case past the draft stage."""
+        """The reporter's newest case past the draft stage, as they see it (see case_info)."""
         record = await self.cases.latest_for_reporter(reporter_id)
         return None if record is None else _info(record)
 

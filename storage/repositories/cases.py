@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.domain.cases import CaseStatus, Urgency, new_case_code
 from storage.models import Answer, Case, utcnow
@@ -39,11 +42,13 @@ class CaseRecord:
     created_at: datetime
 
 
-def _record(row: Case) -> CaseRecord:
+def _record(row: Case, shown_status: str | None = None) -> CaseRecord:
+    """The row's metadata; `shown_status` in place of its own status (a further report's
+    reporter is shown the status of the case it belongs to)."""
     return CaseRecord(
         id=row.id,
         code=row.code,
-        status=CaseStatus(row.status),
+        status=CaseStatus(shown_status or row.status),
         urgency=Urgency(row.urgency),
         questionnaire_version=row.questionnaire_version,
         report_count=row.report_count,
@@ -51,12 +56,31 @@ def _record(row: Case) -> CaseRecord:
     )
 
 
-class CaseRepository:
-    """Create cases, store and read their answers, shred them."""
+def _stamp(row: Case | Answer, now: datetime) -> None:
+    """Set a changed row's updated_at to `now`, even if it holds `now` already.
 
-    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+    The column's ``onupdate`` takes the wall clock whenever an UPDATE leaves updated_at out, and
+    the ORM leaves out an attribute set to the value it had: so mark it changed regardless.
+    """
+    row.updated_at = now
+    flag_modified(row, "updated_at")
+
+
+class CaseRepository:
+    """Create cases, store and read their answers, shred them.
+
+    Every time this repository writes (``created_at``, ``updated_at``) comes from `clock`, the
+    unit of work's clock: the runtime's in production (the real time), a test's fake clock in
+    tests, so the 30-day duplicate window, the draft sweep and retention's "report after
+    closing" compare times of one clock. Methods given `now` stamp with that `now`.
+    """
+
+    def __init__(
+        self, session: AsyncSession, vault: Vault, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._session = session
         self._vault = vault
+        self._clock = clock
         # Answer rows read in this unit of work, by case and question: an answer that replaces
         # one already read needs no second SELECT.
         self._rows: dict[uuid.UUID, dict[str, Answer]] = {}
@@ -71,6 +95,7 @@ class CaseRepository:
     ) -> CaseRecord:
         """A new case with its own data key and a fresh public code."""
         case_id = uuid.uuid4()
+        now = self._clock()
         await self._vault.create(self._session, OwnerKind.CASE, case_id)
         for _ in range(_CODE_ATTEMPTS):
             row = Case(
@@ -81,6 +106,8 @@ class CaseRepository:
                 questionnaire_version=questionnaire_version,
                 reporter_id=reporter_id,
                 report_count=1,
+                created_at=now,
+                updated_at=now,
             )
             try:
                 async with self._session.begin_nested():
@@ -113,15 +140,18 @@ class CaseRepository:
                 select(Answer).where(Answer.case_id == case_id, Answer.question_id == question_id)
             )
             row = result.scalar_one_or_none()
+        now = self._clock()
         if row is None:
-            row = Answer(id=uuid.uuid4(), case_id=case_id, question_id=question_id, value=b"")
+            row = Answer(
+                id=uuid.uuid4(), case_id=case_id, question_id=question_id, value=b"", created_at=now
+            )
             self._session.add(row)
             if known is not None:
                 known[question_id] = row
         row.value = key.encrypt_json(
             value, binding(OwnerKind.CASE, case_id, "answers", question_id, row.id)
         )
-        row.updated_at = utcnow()
+        _stamp(row, now)
         await self._session.flush()
 
     async def answers(self, case_id: uuid.UUID) -> dict[str, Any]:
@@ -154,6 +184,7 @@ class CaseRepository:
         row.status = CaseStatus.NEW.value
         row.urgency = urgency.value
         row.tier0_completed_at = now
+        _stamp(row, now)
         # Arm escalation round 0 now; a duplicate report hands over to the first case instead.
         row.escalation_round = 0
         row.next_escalation_at = now
@@ -179,13 +210,16 @@ class CaseRepository:
         row.duplicate_of = first_id
         row.next_escalation_at = None
         await self._session.execute(
-            update(Case).where(Case.id == first_id).values(report_count=Case.report_count + 1)
+            update(Case)
+            .where(Case.id == first_id)
+            .values(report_count=Case.report_count + 1, updated_at=now)
         )
         first = await self._session.get(Case, first_id)
         if first is None:
             return None
         if _URGENCY_RANK[urgency] > _URGENCY_RANK[Urgency(first.urgency)]:
             first.urgency = urgency.value  # a later report can make the person's case more urgent
+            _stamp(first, now)
         return _record(first)
 
     async def set_urgency(self, case_id: uuid.UUID, urgency: Urgency) -> None:
@@ -193,7 +227,7 @@ class CaseRepository:
         await self._session.execute(
             update(Case)
             .where(Case.id == case_id)
-            .values(urgency=urgency.value, updated_at=utcnow())
+            .values(urgency=urgency.value, updated_at=self._clock())
         )
 
     async def mark_submitted(self, case_id: uuid.UUID, now: datetime) -> None:
@@ -203,16 +237,38 @@ class CaseRepository:
         )
 
     async def latest_for_reporter(self, reporter_id: uuid.UUID) -> CaseRecord | None:
-        """The reporter's newest case past the draft stage."""
-        row = (
+        """The reporter's newest case past the draft stage, as its reporter sees it.
+
+        A further report (``duplicate_of`` set: linked by the intake, or merged by a coordinator)
+        stops moving: staff work on the person's first case. Its reporter is shown that case's
+        status under their own case's code; nothing else of the other case (code, counts,
+        reporter) leaves this method.
+        """
+        primary = aliased(Case)
+        found = (
             await self._session.execute(
-                select(Case)
+                select(Case, primary.status)
+                .outerjoin(primary, primary.id == Case.duplicate_of)
                 .where(Case.reporter_id == reporter_id, Case.status != CaseStatus.DRAFT.value)
                 .order_by(Case.created_at.desc())
                 .limit(1)
             )
-        ).scalar_one_or_none()
-        return None if row is None else _record(row)
+        ).first()
+        if found is None:
+            return None
+        row, primary_status = found
+        return _record(row, primary_status)
+
+    async def for_reporter(self, case_id: uuid.UUID) -> CaseRecord | None:
+        """A case by id as its reporter sees it (see `latest_for_reporter`); `get` is the row's
+        own metadata, as staff see it."""
+        row = await self._session.get(Case, case_id)  # usually already loaded: no query
+        if row is None:
+            return None
+        if row.duplicate_of is None:
+            return _record(row)
+        primary = await self._session.get(Case, row.duplicate_of)
+        return _record(row, None if primary is None else primary.status)
 
     async def ids_for_reporter(self, reporter_id: uuid.UUID) -> list[uuid.UUID]:
         """Every case of a reporter."""
@@ -222,12 +278,20 @@ class CaseRepository:
     async def count_for_reporter(
         self, reporter_id: uuid.UUID, *, since: datetime | None = None, open_only: bool = False
     ) -> int:
-        """How many cases a reporter opened (since a moment, or still open)."""
+        """How many cases a reporter opened (since a moment, or still open).
+
+        A further report is open while the case it belongs to is: its own status stays where
+        it was when it was linked, so closing the person's case also closes it for this count.
+        """
         query = select(func.count()).select_from(Case).where(Case.reporter_id == reporter_id)
         if since is not None:
             query = query.where(Case.created_at >= since)
         if open_only:
-            query = query.where(Case.status.not_in([s.value for s in CLOSED_STATUSES]))
+            primary = aliased(Case)
+            status = func.coalesce(primary.status, Case.status)
+            query = query.outerjoin(primary, primary.id == Case.duplicate_of).where(
+                status.not_in([s.value for s in CLOSED_STATUSES])
+            )
         return int((await self._session.execute(query)).scalar_one())
 
     async def stale_drafts(self, before: datetime, limit: int = 500) -> list[uuid.UUID]:
@@ -245,7 +309,7 @@ class CaseRepository:
         The sweep counts in hours, so a case touched within the last minute is left as it is:
         most answers then cost no UPDATE of the case row.
         """
-        now = utcnow()
+        now = self._clock()
         row = await self._session.get(Case, case_id)  # usually already loaded: no query
         if row is not None and (row.updated_at is None or now - row.updated_at > TOUCH_EVERY):
             row.updated_at = now

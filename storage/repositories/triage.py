@@ -81,7 +81,13 @@ class TriageRepository:
         self._vault = vault
 
     def _filtered(self, which: TriageFilter, now: datetime) -> Select[Case]:
+        """Live cases of a filter. Only "all" lists further reports (``duplicate_of`` set): the
+        others list what still needs work, and a further report's work is on its primary (its
+        own status and claim stay where they were when it was linked)."""
         query = select(Case).where(Case.tier0_completed_at.is_not(None))
+        if which is TriageFilter.ALL:
+            return query
+        query = query.where(Case.duplicate_of.is_(None))
         open_values = [s.value for s in OPEN]
         if which is TriageFilter.OPEN:
             query = query.where(Case.status.in_(open_values))
@@ -194,17 +200,30 @@ class TriageRepository:
     async def stats(self, since: datetime, until: datetime, *, zone: tzinfo = UTC) -> Stats:
         """Counts for cases that went live in [since, until), and who waits now.
 
-        Everything is counted in SQL. Cases per day are counted by days of `zone` (UTC unless
+        Reports and cases: a further report (``duplicate_of`` set: the same person reported
+        again, linked by the intake or merged by a coordinator) is a report, not a case. Its own
+        status, urgency and claim stay as they were when it was linked while its primary moves
+        on, so:
+
+        * reports per day count every report that went live, further reports included (the
+          load of incoming reports);
+        * cases by status and by urgency, the Tier-0-to-claim minutes and "unclaimed now" count
+          cases only: a further report would otherwise stay "new" and unclaimed for ever (its
+          primary's urgency is already raised to the highest of its reports, and a merge hands
+          a further report's claim to its primary).
+
+        Everything is counted in SQL. Reports per day are counted by days of `zone` (UTC unless
         given). Tier-0-to-claim minutes (a claim before Tier 0 ended is no wait) are exact to the
         microsecond: the median of an even count is the mean of the middle two, p90 is the wait at
         index int(0.9 * n) of the sorted waits.
         """
-        live = (Case.tier0_completed_at >= since) & (Case.tier0_completed_at < until)
+        reports = (Case.tier0_completed_at >= since) & (Case.tier0_completed_at < until)
+        cases = reports & Case.duplicate_of.is_(None)
         by_status: dict[str, int] = {}
         by_urgency: dict[str, int] = {}
         counts = await self._session.execute(
             select(Case.status, Case.urgency, func.count())
-            .where(live)
+            .where(cases)
             .group_by(Case.status, Case.urgency)
         )
         for status, urgency, count in counts:
@@ -215,14 +234,14 @@ class TriageRepository:
                 select(func.count())
                 .select_from(Case)
                 .where(Case.status.in_([s.value for s in OPEN]), Case.claimed_by.is_(None),
-                       Case.tier0_completed_at.is_not(None))
+                       Case.tier0_completed_at.is_not(None), Case.duplicate_of.is_(None))
             )
         ).scalar_one()  # fmt: skip
-        median, p90 = await self._claim_minutes(live)
+        median, p90 = await self._claim_minutes(cases)
         return Stats(
             by_status=by_status,
             by_urgency=by_urgency,
-            reports_per_day=await self._per_day(live, since, until, zone),
+            reports_per_day=await self._per_day(reports, since, until, zone),
             claim_minutes_median=median,
             claim_minutes_p90=p90,
             unclaimed_now=int(unclaimed),
@@ -231,7 +250,7 @@ class TriageRepository:
     async def _per_day(
         self, live: ColumnElement[bool], since: datetime, until: datetime, zone: tzinfo
     ) -> dict[str, int]:
-        """Cases per day of `zone`, oldest day first; days without a case are left out."""
+        """Reports per day of `zone`, oldest day first; days without a report are left out."""
         starts = _day_starts(since, until, zone)
         if not starts:
             return {}
