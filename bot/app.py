@@ -89,10 +89,10 @@ def build_application(runtime: Runtime) -> Bot:
         clock=runtime.now,
         limiter=RateLimiter(settings.max_messages_per_minute),
     )
-    alerts = build_alerts(runtime, application, catalogs)
     directory = StaffDirectory(
         set(settings.lawyer_ids | settings.coordinator_ids | settings.admin_ids)
     )
+    alerts = build_alerts(runtime, application, catalogs, directory)
     staff.register(
         application,
         StaffHandlers(

@@ -143,6 +143,11 @@ class Case(Base):
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalation_round: Mapped[int] = mapped_column(Integer, default=0)
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Two-way contact: the staff member who last wrote to the reporter through the bot, to
+    # whom the reporter's next answers go back (privately; neither side sees the other).
+    last_contact_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("staff.id", ondelete="SET NULL")
+    )
 
 
 class Answer(Base):

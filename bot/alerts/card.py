@@ -23,6 +23,16 @@ from storage.repositories.alerts import CaseAlertState
 
 MARKS = {Urgency.URGENT: "🔴", Urgency.HIGH: "🟠", Urgency.NORMAL: "⚪"}
 OPEN = ALERTABLE
+# "Write to reporter" is a staff button (bot/staff/presses.py, verb "c"); "p" asks for the
+# prompt in a new message, so the page or the details it was pressed on stay as they are.
+CONTACT_VERB = "Sc"
+CONTACT_FROM_MESSAGE = "p"
+
+
+def contact_button(code: str, label: str) -> InlineKeyboardButton:
+    """The button that lets the one holding a case (or a coordinator) write to its reporter."""
+    data = f"{CONTACT_VERB}{code.replace('-', '')}{CONTACT_FROM_MESSAGE}"
+    return InlineKeyboardButton(label, callback_data=data)
 
 
 class CardRenderer:

@@ -22,7 +22,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.alerts.callbacks import CallbackCodec
-from bot.alerts.card import CardRenderer
+from bot.alerts.card import CardRenderer, contact_button
 from bot.domain.alerting import ALERTABLE, CardLevel, ClaimAction, EscalationPolicy
 from bot.domain.cases import Priority
 from bot.domain.people import TelegramIdentity
@@ -30,6 +30,7 @@ from bot.domain.questionnaire.flow import Questionnaire
 from bot.i18n import Catalogs, Translator, pick_language
 from storage.models import OutboxMessage
 from storage.repositories.alerts import ERASED_PREFIX, CaseAlertState
+from storage.repositories.outbox import CONTACT_REPLY
 from storage.repositories.staff import StaffMember
 from storage.store import SqlStore, SqlTransaction
 
@@ -41,6 +42,9 @@ MAX_BACKOFF = timedelta(seconds=30)
 MAX_DIGEST_PARTS = 8  # messages per digest pass; the group takes 20 a minute
 MAX_DIGEST = 30  # every case in a digest gets a Take button: 15 rows of two
 MAX_TAKE_BUTTONS = 8  # in a private page about several cases
+MAX_TEXT = 4096  # Telegram's limit for a message, in UTF-16 code units
+# Why a page was sent, when the case is held by the one paged (else it is still unclaimed).
+HELD_REASONS = frozenset({"reminder", "assigned"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,15 @@ class Delivery:
         if destination == LAWYERS:
             await self._lawyers_lane(jobs, now)
         elif destination.startswith("staff:"):
-            await self._pages(uuid.UUID(destination.removeprefix("staff:")), jobs, now)
+            staff_id = uuid.UUID(destination.removeprefix("staff:"))
+            pages = [job for job in jobs if job.kind == "page"]
+            if pages:
+                await self._pages(staff_id, pages, now)
+            for job in jobs:
+                if job.kind == CONTACT_REPLY:
+                    await self._contact_reply(staff_id, job, now)
+                elif job.kind != "page":
+                    await self._record_failure([job], "unknown_kind", now, None)
         elif destination == COORDINATORS:
             for job in jobs:
                 await self._coordinators(job, now)
@@ -147,6 +159,8 @@ class Delivery:
                 await self._digest(job, now)
             elif job.kind == "card_erased":
                 await self._erased_card(job, now)
+            elif job.kind == "card_merged":
+                await self._merged_card(job, now)
             elif job.kind in ("surge_on", "surge_off"):
                 minutes = round(self.policy.digest_every.total_seconds() / 60)
                 text = (
@@ -315,14 +329,38 @@ class Delivery:
         await self._sent(jobs, message.message_id, now, [case.id])
 
     async def _erased_card(self, job: Job, now: datetime) -> None:
-        """The reporter erased the case: the card keeps its code and says so, nothing more."""
-        chat, card_id = self.lawyers_chat_id, job.message_id
+        """The case was erased (by its reporter, a coordinator or the retention job): the card
+        keeps its code and says so, nothing more."""
         code = (job.dedupe_key or "").removeprefix(ERASED_PREFIX)
+        await self._final_card(
+            job, job.message_id, code, self.tr.alert("card_erased", code=code), now
+        )
+
+    async def _merged_card(self, job: Job, now: datetime) -> None:
+        """A case merged into another: its card says where the work goes on, with no buttons."""
+        async with self.store.transaction() as tx:
+            case = await tx.alerts.case(job.case_id) if job.case_id else None
+            primary = (
+                await tx.alerts.case(case.duplicate_of)
+                if case is not None and case.duplicate_of is not None
+                else None
+            )
+        if case is None or primary is None:
+            async with self.store.transaction() as tx:
+                await tx.alerts.fold([job.id], "not_merged", now)
+            return
+        text = self.tr.staff("card_merged", code=case.code, into=primary.code)
+        await self._final_card(job, case.card_message_id, case.code, text, now)
+
+    async def _final_card(
+        self, job: Job, card_id: int | None, code: str, text: str, now: datetime
+    ) -> None:
+        """Replace a card with a last line of plain text and no buttons."""
+        chat = self.lawyers_chat_id
         if chat is None or card_id is None:
             async with self.store.transaction() as tx:
                 await tx.alerts.fold([job.id], "no_card", now)
             return
-        text = self.tr.alert("card_erased", code=code)
 
         async def edit() -> object:
             try:
@@ -399,7 +437,7 @@ class Delivery:
     async def _pages(self, staff_id: uuid.UUID, jobs: list[Job], now: datetime) -> None:
         async with self.store.transaction() as tx:
             member = await tx.staff.get(staff_id)
-            by_case: dict[uuid.UUID, tuple[CaseAlertState, dict[str, Any], dict[str, Any]]] = {}
+            by_case: dict[uuid.UUID, _PageEntry] = {}
             stale: list[uuid.UUID] = []
             for job in jobs:
                 case = await tx.alerts.case(job.case_id) if job.case_id else None
@@ -422,21 +460,9 @@ class Delivery:
                 await tx.alerts.fold([j.id for j in jobs], "staff_unreachable", now)
             return
         if len(entries) == 1:
-            case, answers, payload = entries[0]
-            title = self._page_title(payload)
-            body = "\n".join(self.cards.lines(case, answers, now))
-            text = f"<b>{_esc(title)}</b>\n{_esc(body)}"
-            markup = self.cards.buttons(case, case.claimed_by is not None)
+            text, markup = self._single_page(staff_id, entries[0], now)
         else:
-            lines = [self.cards.headline(c, a) for c, a, _ in entries]
-            text = f"<b>{_esc(self.tr.alert('page_many', n=len(entries)))}</b>\n" + _esc(
-                "\n".join(lines)
-            )
-            markup = InlineKeyboardMarkup([
-                [InlineKeyboardButton(self.tr.alert("btn_take_code", code=c.code),
-                                      callback_data=self.codec.encode(ClaimAction.TAKE, c.code))]
-                for c, _, _ in entries[:MAX_TAKE_BUTTONS] if c.claimed_by is None
-            ])  # fmt: skip
+            text, markup = self._many_page(entries)
         chat_id = member.identity.chat_id
 
         async def unreachable() -> None:
@@ -457,13 +483,113 @@ class Delivery:
         if message is not None:
             await self._sent(jobs, message.message_id, now, [c.id for c, _, _ in entries])
 
+    def _single_page(
+        self, staff_id: uuid.UUID, entry: _PageEntry, now: datetime
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """A page about one case: why, the card's facts, and the card's buttons (for the one
+        who holds the case, also the way to write to its reporter)."""
+        case, answers, payload = entry
+        body = "\n".join(self.cards.lines(case, answers, now))
+        text = f"<b>{_esc(self._page_title(payload))}</b>\n{_esc(body)}"
+        markup = self.cards.buttons(case, case.claimed_by is not None)
+        if markup is not None and case.claimed_by == staff_id:
+            row = [contact_button(case.code, self.tr.staff("btn_contact"))]
+            markup = InlineKeyboardMarkup([*markup.inline_keyboard, row])
+        return text, markup
+
+    def _many_page(self, entries: list[_PageEntry]) -> tuple[str, InlineKeyboardMarkup | None]:
+        """A page about several cases: those that need a lawyer (with Take buttons), those
+        assigned to the one paged, and reminders of those they hold; no keyboard without a
+        Take button (Telegram refuses an empty one)."""
+        unclaimed = [e for e in entries if e[0].claimed_by is None]
+        held = [e for e in entries if e[0].claimed_by is not None]
+        assigned = [e for e in held if e[2].get("reason") == "assigned"]
+        reminders = [e for e in held if e[2].get("reason") != "assigned"]
+        sections: list[tuple[str, list[_PageEntry]]] = []
+        if len(unclaimed) == 1:
+            sections.append((self._page_title(unclaimed[0][2]), unclaimed))
+        elif unclaimed:
+            sections.append((self.tr.alert("page_many", n=len(unclaimed)), unclaimed))
+        if assigned:
+            sections.append((self.tr.alert("page_many_assigned", n=len(assigned)), assigned))
+        if reminders:
+            sections.append((self.tr.alert("page_many_reminder", n=len(reminders)), reminders))
+        text = "\n\n".join(
+            f"<b>{_esc(title)}</b>\n"
+            + _esc("\n".join(self.cards.headline(c, a) for c, a, _ in part))
+            for title, part in sections
+        )
+        takes = [
+            [InlineKeyboardButton(self.tr.alert("btn_take_code", code=c.code),
+                                  callback_data=self.codec.encode(ClaimAction.TAKE, c.code))]
+            for c, _, _ in unclaimed[:MAX_TAKE_BUTTONS]
+        ]  # fmt: skip
+        return text, InlineKeyboardMarkup(takes) if takes else None
+
     def _page_title(self, payload: dict[str, Any]) -> str:
         """The first line of a private page, by why it was sent."""
         reason = str(payload.get("reason", "new"))
         if reason == "lapsed":
             return self.tr.alert("page_lapsed", minutes=payload.get("minutes", 30))
-        keys = {"new": "page_new", "again": "page_again", "reminder": "page_reminder"}
+        keys = {
+            "new": "page_new",
+            "again": "page_again",
+            "reminder": "page_reminder",
+            "assigned": "page_assigned",
+        }
         return self.tr.alert(keys.get(reason, "page_new"))
+
+    async def _contact_reply(self, staff_id: uuid.UUID, job: Job, now: datetime) -> None:
+        """The reporter's answer, privately to the staff member who wrote to them: the case code
+        and the reporter's own words (decrypted now, from the case), nobody's identity.
+
+        Only while the writer may still work the case: a coordinator, or the lawyer holding it
+        (a lawyer taken off the case gets nothing; the answer stays in the case).
+        """
+        async with self.store.transaction() as tx:
+            member = await tx.staff.get(staff_id)
+            case = await tx.alerts.case(job.case_id) if job.case_id else None
+            payload = await tx.outbox.payload_of(job.id) or {}
+            answers = await tx.cases.answers(case.id) if case is not None else {}
+            item = answers.get(str(payload.get("answer", "")))
+            reason = None
+            if case is None or not isinstance(item, dict):
+                reason = "answer_gone"
+            elif member is None or not await may_contact(tx, member, case.id):
+                reason = "writer_off_the_case"
+            elif not member.reachable:
+                reason = "staff_unreachable"
+            if reason is not None:
+                await tx.alerts.fold([job.id], reason, now)
+                return
+        assert case is not None
+        assert member is not None
+        assert isinstance(item, dict)
+        tr = self._staff_tr(member)
+        if item.get("kind") == "text":
+            head = tr.alert("contact_reply", code=case.code, text="")
+            words = _clip_utf16(str(item.get("value", "")), MAX_TEXT - _utf16(head))
+            text = tr.alert("contact_reply", code=case.code, text=words)
+        else:
+            text = tr.alert("contact_reply_file", code=case.code)
+        chat_id = member.identity.chat_id
+
+        async def unreachable() -> None:
+            async with self.store.transaction() as tx:
+                await tx.alerts.fold([job.id], "forbidden", now)
+                if await tx.staff.mark_unreachable(staff_id):
+                    await queue_unreachable_notice(tx, staff_id)
+
+        message: Message | None = await self._attempt(
+            [job], now, lambda: self.bot.send_message(chat_id, text), case.code, unreachable
+        )
+        if message is not None:
+            await self._sent([job], message.message_id, now, [])
+
+    def _staff_tr(self, member: StaffMember) -> Translator:
+        """A staff member's language if Telegram told us, else the lawyers' chat's."""
+        code = member.identity.language_code
+        return self.catalogs.translator(pick_language(code)) if code else self.tr
 
     # -- coordinators and reporters ----------------------------------------------------------
 
@@ -545,16 +671,25 @@ class Delivery:
 
 _CARD_GONE = object()
 OPEN = ALERTABLE
+_PageEntry = tuple[CaseAlertState, dict[str, Any], dict[str, Any]]
 
 
 def _still_news(case: CaseAlertState, payload: dict[str, Any], staff_id: uuid.UUID) -> bool:
     """Whether a queued page still says something true: an open case that is still unclaimed
-    (or, for a reminder, still held by the one reminded)."""
+    (or, for a reminder or an assignment, still held by the one paged)."""
     if case.status not in OPEN:
         return False
-    if payload.get("reason") == "reminder":
+    if payload.get("reason") in HELD_REASONS:
         return case.claimed_by == staff_id
     return case.claimed_by is None
+
+
+async def may_contact(tx: SqlTransaction, member: StaffMember, case_id: uuid.UUID) -> bool:
+    """Whether a staff member may write to a case's reporter and hear their answers: a
+    coordinator or admin, or the lawyer who holds the case (or the case it was merged into)."""
+    if member.role in ("coordinator", "admin"):
+        return True
+    return await tx.alerts.held_by(case_id, member.id)
 
 
 async def queue_unreachable_notice(tx: SqlTransaction, staff_id: uuid.UUID) -> None:
@@ -562,6 +697,18 @@ async def queue_unreachable_notice(tx: SqlTransaction, staff_id: uuid.UUID) -> N
     await tx.outbox.enqueue(
         kind="unreachable", priority=Priority.HIGH, destination=COORDINATORS, staff_id=staff_id
     )
+
+
+def _utf16(text: str) -> int:
+    """A text's length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _clip_utf16(text: str, limit: int) -> str:
+    """The longest start of a text within `limit` UTF-16 code units."""
+    while _utf16(text) > limit:
+        text = text[: max(0, len(text) - (_utf16(text) - limit + 1) // 2)]
+    return text
 
 
 def _esc(text: str) -> str:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden
 from telegram.ext import (
@@ -25,13 +25,14 @@ from telegram.ext import (
 )
 
 from bot.alerts.callbacks import CallbackCodec
-from bot.alerts.card import CardRenderer
+from bot.alerts.card import CardRenderer, contact_button
 from bot.alerts.roster_commands import RosterCommands
 from bot.domain.alerting import ALERTABLE, TAKER_ONLY, ClaimAction, EscalationPolicy
 from bot.domain.cases import Priority, priority_for
 from bot.domain.people import TelegramIdentity
 from bot.domain.questionnaire.schema import QuestionType
 from bot.i18n import Translator
+from bot.staff.handlers import StaffDirectory
 from storage.repositories.alerts import CaseAlertState
 from storage.repositories.staff import StaffMember
 from storage.store import SqlStore, SqlTransaction
@@ -60,7 +61,7 @@ class LawyerHandlers:
         clock: Callable[[], datetime],
         policy: EscalationPolicy,
         notify: Callable[[], None],
-        staff_user_ids: set[int],
+        directory: StaffDirectory,
     ) -> None:
         self.store = store
         self.codec = codec
@@ -69,7 +70,8 @@ class LawyerHandlers:
         self.clock = clock
         self.policy = policy
         self.notify = notify
-        self.staff_user_ids = staff_user_ids
+        # Everyone with a role now, /grant and /revoke included (shared with the staff handlers).
+        self.directory = directory
         self.roster = RosterCommands(store=store, tr=tr, clock=clock)
 
     # -- card buttons ----------------------------------------------------------------------
@@ -90,11 +92,13 @@ class LawyerHandlers:
         now = self.clock()
         identity = TelegramIdentity(user.id, user.id, user.username, user.first_name,
                                     user.last_name, user.language_code)  # fmt: skip
-        reply, details = await self._apply(identity, action, code, now)
+        reply, details, markup = await self._apply(identity, action, code, now)
         self.notify()
         if details is not None:
             try:
-                await update.get_bot().send_message(user.id, details, parse_mode="HTML")
+                await update.get_bot().send_message(
+                    user.id, details, parse_mode="HTML", reply_markup=markup
+                )
             except Forbidden:
                 reply = self.tr.alert("start_bot_first")
         await query.answer(reply, show_alert=action is ClaimAction.DETAILS)
@@ -102,53 +106,62 @@ class LawyerHandlers:
 
     async def _apply(
         self, identity: TelegramIdentity, action: ClaimAction, code: str, now: datetime
-    ) -> tuple[str, str | None]:
-        """Apply a press in one transaction; returns the toast and, for Details, the text."""
+    ) -> tuple[str, str | None, InlineKeyboardMarkup | None]:
+        """Apply a press in one transaction; returns the toast and, for Details, the text and
+        its button (Write to reporter, for the one who holds the case)."""
         async with self.store.transaction() as tx:
             member = await tx.staff.by_user(identity.user_id)
             case = await tx.alerts.case_by_code(code)
             if member is None or member.role not in STAFF_ROLES:
                 action_name = "details.denied" if action is ClaimAction.DETAILS else "card.denied"
                 await tx.audit.append(
-                    anonymous_actor(self.store, identity.user_id), action_name, case_code=code
+                    anonymous_actor(self.store, identity.user_id),
+                    action_name,
+                    case_code=code,
+                    at=now,
                 )
-                return self.tr.alert("not_allowed"), None
+                return self.tr.alert("not_allowed"), None, None
             # The card names the taker: keep the names Telegram shows for them current.
             member = await tx.staff.refresh_names(identity) or member
             actor = f"staff:{member.id}"
             if case is None or case.status not in _OPEN:
-                return self.tr.alert("stale"), None
+                return self.tr.alert("stale"), None, None
             if action is ClaimAction.DETAILS:
-                await tx.audit.append(actor, "case.details", case_code=code)
+                await tx.audit.append(actor, "case.details", case_code=code, at=now)
                 answers = await tx.cases.answers(case.id)
                 files = sum(
                     len(answers[q.id])
                     for q in self.cards.q.questions
                     if q.type is QuestionType.FILE and isinstance(answers.get(q.id), list)
                 )
-                return self.tr.alert("details_sent"), self.cards.details(case, answers, files)
+                markup = None
+                if case.claimed_by == member.id:
+                    button = contact_button(case.code, self.tr.staff("btn_contact"))
+                    markup = InlineKeyboardMarkup([[button]])
+                details = self.cards.details(case, answers, files)
+                return self.tr.alert("details_sent"), details, markup
             if action is ClaimAction.TAKE:
-                return await self._take(tx, member, case, now, actor), None
+                return await self._take(tx, member, case, now, actor), None, None
             if action is ClaimAction.DECLINE:
-                return await self._decline(tx, member, case, now, actor), None
+                return await self._decline(tx, member, case, now, actor), None, None
             if action in TAKER_ONLY and case.claimed_by != member.id:
-                return self.tr.alert("not_taker"), None
+                return self.tr.alert("not_taker"), None, None
             if action is ClaimAction.RESOLVE:
                 if not await tx.alerts.resolve(case.id, member.id, now):
-                    return self.tr.alert("not_taker"), None  # the claim lapsed meanwhile
-                await tx.audit.append(actor, "case.resolved", case_code=code)
+                    return self.tr.alert("not_taker"), None, None  # the claim lapsed meanwhile
+                await tx.audit.append(actor, "case.resolved", case_code=code, at=now)
                 await self._queue_card(tx, case)
-                return self.tr.alert("resolved"), None
+                return self.tr.alert("resolved"), None, None
             progress = "in_contact" if action is ClaimAction.IN_CONTACT else "on_site"
             every = self.policy.reminder_every(case.urgency)
             recorded = await tx.alerts.record_progress(
                 case.id, member.id, progress, now, now + every if every else None
             )
             if not recorded:
-                return self.tr.alert("not_taker"), None  # the claim lapsed meanwhile
-            await tx.audit.append(actor, f"case.{progress}", case_code=code)
+                return self.tr.alert("not_taker"), None, None  # the claim lapsed meanwhile
+            await tx.audit.append(actor, f"case.{progress}", case_code=code, at=now)
             await self._queue_card(tx, case)
-            return self.tr.alert("progress_saved"), None
+            return self.tr.alert("progress_saved"), None, None
 
     async def _decline(
         self,
@@ -163,8 +176,8 @@ class LawyerHandlers:
         if case.claimed_by is not None:
             return await self._held_by(tx, case, member)
         if not await tx.alerts.has_acted(actor, "case.declined", case.code):
-            await tx.alerts.set_escalation(case.id, case.escalation_round, now)
-            await tx.audit.append(actor, "case.declined", case_code=case.code)
+            await tx.alerts.set_escalation(case.id, case.escalation_round, now, now)
+            await tx.audit.append(actor, "case.declined", case_code=case.code, at=now)
         return self.tr.alert("declined")
 
     async def _held_by(self, tx: SqlTransaction, case: CaseAlertState, member: StaffMember) -> str:
@@ -189,7 +202,7 @@ class LawyerHandlers:
         won = await tx.alerts.take(case.id, member.id, now, now + self.policy.claim_lapse)
         if not won:
             return await self._held_by(tx, case, member)
-        await tx.audit.append(actor, "case.taken", case_code=case.code)
+        await tx.audit.append(actor, "case.taken", case_code=case.code, at=now)
         await self._queue_card(tx, case)
         await tx.outbox.enqueue(
             kind="reporter_notice",
@@ -212,7 +225,7 @@ class LawyerHandlers:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None or chat.type != ChatType.PRIVATE:
             return
-        if user.id not in self.staff_user_ids:
+        if user.id not in self.directory.user_ids:
             return
         identity = TelegramIdentity(user.id, chat.id, user.username, user.first_name,
                                     user.last_name, user.language_code)  # fmt: skip

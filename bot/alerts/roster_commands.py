@@ -72,7 +72,7 @@ class RosterCommands:
             if verb == "remove" and len(args) == 2 and args[1].isdigit():
                 removed = await tx.staff.remove_shift(int(args[1]))
                 if removed:
-                    await tx.audit.append(f"staff:{member.id}", "roster.remove")
+                    await tx.audit.append(f"staff:{member.id}", "roster.remove", at=self.clock())
                 return self.tr.alert("roster_removed" if removed else "roster_not_found")
             if verb == "sub" and len(args) == 5:
                 return await self._substitute(tx, args[1:])
@@ -95,7 +95,9 @@ class RosterCommands:
             return self.tr.alert("roster_not_staff")
         for day in weekdays:
             await tx.staff.add_shift(Shift(member.id, Position(position), day, *minutes))
-        await tx.audit.append("roster", "roster.add", detail=f"{days} {span} {position}")
+        await tx.audit.append(
+            "roster", "roster.add", detail=f"{days} {span} {position}", at=self.clock()
+        )
         return self.tr.alert("roster_added")
 
     async def _substitute(self, tx: SqlTransaction, args: list[str]) -> str:
@@ -113,7 +115,7 @@ class RosterCommands:
         if member is None:
             return self.tr.alert("roster_not_staff")
         await tx.staff.add_substitute(Substitute(member.id, Position(position), starts, ends))
-        await tx.audit.append("roster", "roster.substitute", detail=f"{position}")
+        await tx.audit.append("roster", "roster.substitute", detail=position, at=self.clock())
         return self.tr.alert("roster_added")
 
     async def _list(self, tx: SqlTransaction) -> str:

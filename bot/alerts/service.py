@@ -109,7 +109,7 @@ class AlertService:
         self, tx: SqlTransaction, case: CaseAlertState, now: datetime, surge: bool = False
     ) -> None:
         if case.status not in OPEN or case.duplicate_of is not None:
-            await tx.alerts.set_escalation(case.id, case.escalation_round, None)
+            await tx.alerts.set_escalation(case.id, case.escalation_round, None, now)
             return
         policy = self.policy
         if case.claimed_by is not None:
@@ -119,7 +119,7 @@ class AlertService:
                 resume = max(1, case.escalation_round - 1)
                 await tx.alerts.release(case.id, now, resume)
                 await self._queue_card(tx, case)
-                await tx.audit.append("system", "claim.lapsed", case_code=case.code)
+                await tx.audit.append("system", "claim.lapsed", case_code=case.code, at=now)
                 released = dataclasses.replace(
                     case,
                     claimed_by=None,
@@ -133,7 +133,7 @@ class AlertService:
             every = policy.reminder_every(case.urgency)
             await self._page(tx, case, [case.claimed_by], "reminder")
             await tx.alerts.set_escalation(
-                case.id, case.escalation_round, now + every if every else None
+                case.id, case.escalation_round, now + every if every else None, now
             )
             return
         reason = "new" if case.escalation_round == 0 else "again"
@@ -152,14 +152,14 @@ class AlertService:
         index = case.escalation_round
         current = policy.round_due(case.urgency, index)
         if current is None:
-            await tx.alerts.set_escalation(case.id, index, None)
+            await tx.alerts.set_escalation(case.id, index, None, now)
             return
         if not surge or case.urgency is Urgency.URGENT:
             recipients = await self._audience(tx, current.audience, now)
             await self._page(tx, case, [s.id for s in recipients], reason)
         following = policy.round_due(case.urgency, index + 1)
         at = None if following is None else now + (following.after - current.after)
-        await tx.alerts.set_escalation(case.id, index + 1, at)
+        await tx.alerts.set_escalation(case.id, index + 1, at, now)
 
     async def _audience(
         self, tx: SqlTransaction, audience: frozenset[Audience], now: datetime
@@ -221,14 +221,14 @@ class AlertService:
                 await tx.outbox.enqueue(
                     kind="surge_on", priority=Priority.HIGH, destination=LAWYERS
                 )
-                await tx.audit.append("system", "surge.on", detail=f"{recent} cases")
+                await tx.audit.append("system", "surge.on", detail=f"{recent} cases", at=now)
             elif state.surge and recent <= policy.surge_cases // 2:
                 state.surge = False
                 await tx.outbox.enqueue(
                     kind="surge_off", priority=Priority.HIGH, destination=LAWYERS
                 )
                 await tx.outbox.enqueue(kind="digest", priority=Priority.HIGH, destination=LAWYERS)
-                await tx.audit.append("system", "surge.off")
+                await tx.audit.append("system", "surge.off", at=now)
             due = state.last_digest_at is None or now - state.last_digest_at >= policy.digest_every
             if state.surge and due and not await tx.alerts.pending_for(LAWYERS, "digest"):
                 state.last_digest_at = now

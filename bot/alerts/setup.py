@@ -18,6 +18,7 @@ from bot.domain.alerting import Audience, CardLevel, EscalationPolicy, Round
 from bot.domain.people import TelegramIdentity
 from bot.i18n import Catalogs
 from bot.runtime import Runtime
+from bot.staff.handlers import StaffDirectory
 from bot.telegram.ratelimit import ChatPacedRateLimiter
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,17 @@ def policy_from(settings: Settings) -> EscalationPolicy:
     )
 
 
-def build_alerts(runtime: Runtime, application: Application, catalogs: Catalogs) -> AlertStack:  # type: ignore[type-arg]
-    """Create the alerts bot, delivery, loop and handlers; register the handlers."""
+def build_alerts(
+    runtime: Runtime,
+    application: Application,  # type: ignore[type-arg]
+    catalogs: Catalogs,
+    directory: StaffDirectory,
+) -> AlertStack:
+    """Create the alerts bot, delivery, loop and handlers; register the handlers.
+
+    `directory` is the live set of staff (admins, coordinators and lawyers, with /grant and
+    /revoke applied): whoever is in it when they write to the bot privately becomes reachable.
+    """
     settings = runtime.settings
     token = settings.token or ""
     bot: ExtBot = ExtBot(  # type: ignore[type-arg]
@@ -106,7 +116,7 @@ def build_alerts(runtime: Runtime, application: Application, catalogs: Catalogs)
         clock=runtime.now,
         policy=policy,
         notify=service.notify,
-        staff_user_ids=set(settings.lawyer_ids | settings.coordinator_ids),
+        directory=directory,
     )
     handlers.register(application, lawyer_handlers)
     return AlertStack(bot, delivery, service, lawyer_handlers)

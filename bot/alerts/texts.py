@@ -29,7 +29,7 @@ ALERT_TEXTS: dict[str, str] = {
     "card_unclaimed": "Not taken yet",
     "card_progress_in_contact": "in contact",
     "card_progress_on_site": "on site",
-    "card_erased": "Case {code}: erased by the reporter.",
+    "card_erased": "Case {code}: erased, its data can no longer be read.",
     # Buttons
     "btn_take": "Take",
     "btn_decline": "Decline",
@@ -55,6 +55,17 @@ ALERT_TEXTS: dict[str, str] = {
     "page_lapsed": "Taken but no progress for {minutes} min, back in the queue:",
     "page_reminder": "Reminder: this case is still open.",
     "page_many": "{n} cases need a lawyer:",
+    "page_assigned": "This case was assigned to you:",
+    "page_many_assigned": "Assigned to you ({n}):",
+    "page_many_reminder": "Reminder: still open with you ({n}):",
+    # Two-way contact (the reporter's answer, to whoever wrote to them)
+    "contact_reply": "The reporter of case {code} answered:\n\n{text}",
+    "contact_reply_file": (
+        "The reporter of case {code} answered with a file. Press Details on the card to see it."
+    ),
+    "contact_not_yours": (
+        "Only a coordinator or the lawyer who has this case can write to its reporter."
+    ),
     # Group notices
     "surge_on": (
         "Many new cases. Until it calms down, new cases come as a digest every {minutes} min; "

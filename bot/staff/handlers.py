@@ -27,7 +27,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.domain.alerting import EscalationPolicy
-from bot.domain.cases import Priority, normalise_case_code
+from bot.domain.cases import normalise_case_code
 from bot.domain.people import TelegramIdentity
 from bot.domain.workflow import MANAGERS, STAFF, Role, TriageFilter, may_grant
 from bot.i18n import DEFAULT_LANGUAGE, Catalogs, Translator, pick_language
@@ -109,7 +109,7 @@ class StaffHandlers:
         self.directory = directory
         self.notify = notify
         self.config = config or StaffConfig()
-        self.presses = Presses(views, policy, catalogs, self.config.lawyers_language)
+        self.presses = Presses(views, policy)
 
     def _tr(self, update: Update) -> Translator:
         user = update.effective_user
@@ -283,17 +283,7 @@ class StaffHandlers:
                 )
                 reply = tr.staff("note_saved")
             else:
-                await tx.outbox.enqueue(
-                    kind="reporter_message",
-                    priority=Priority.REPLY,
-                    destination="reporter",
-                    case_id=line.id,
-                    payload={"text": text, "from": str(member.id)},
-                )
-                await tx.audit.append(
-                    f"staff:{member.id}", "case.contact", case_code=line.code, at=now
-                )
-                reply = tr.staff("contact_sent")
+                reply = await self.presses.contact(tx, member, tr, line, text=text, now=now)
         await self._reply(update, reply, None)
 
     # -- buttons ---------------------------------------------------------------------------
@@ -307,7 +297,9 @@ class StaffHandlers:
         tr = self._tr(update)
         now = self.clock()
         async with self.store.transaction() as tx:
-            member = await self._member(tx, update, MANAGERS)
+            member = await self._member(tx, update, STAFF)
+            if member is not None and not self.presses.permits(member, data):
+                member = None  # lawyers press only Write to reporter
             outcome = (
                 None
                 if member is None or data[1:2] == "x"
@@ -338,14 +330,7 @@ class StaffHandlers:
         raise ApplicationHandlerStop
 
     async def _after(self, bot: Bot, outcome: Outcome) -> None:
-        """What a committed press still has to say in other chats (best effort)."""
-        chat = self.config.lawyers_chat_id
-        if outcome.card_edit is not None and chat is not None:
-            message_id, text = outcome.card_edit
-            try:
-                await bot.edit_message_text(text, chat_id=chat, message_id=message_id)
-            except TelegramError as exc:
-                log.warning("could not update a card", extra={"error_type": type(exc).__name__})
+        """What a committed press still has to say privately (best effort)."""
         for member, text in outcome.tell:
             try:
                 await bot.send_message(member.identity.chat_id, text)

@@ -13,6 +13,10 @@ Button data is ``S`` + a verb + its arguments (case codes without dashes, 12 cha
         transaction, see `StaffHandlers`)
 ======  ==========================  ======  ======================================
 
+Coordinators and admins may press every one. A lawyer may press only ``c``, on a case they
+hold: that button comes on their private pages and Details, with a trailing ``p`` (the prompt
+then comes as a new message, leaving the page as it was).
+
 Anything else, or data naming a case or a change that is not possible now, is refused.
 """
 
@@ -25,10 +29,13 @@ from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
 
+from bot.alerts.card import CONTACT_FROM_MESSAGE
+from bot.alerts.delivery import may_contact
+from bot.alerts.service import staff_destination
 from bot.domain.alerting import EscalationPolicy
 from bot.domain.cases import CaseStatus, Priority, Urgency, normalise_case_code, priority_for
-from bot.domain.workflow import OPEN, Role, TriageFilter, can_move
-from bot.i18n import Catalogs, Translator, pick_language
+from bot.domain.workflow import MANAGERS, OPEN, Role, TriageFilter, can_move
+from bot.i18n import Translator
 from bot.staff.views import Views
 from storage.repositories.casework import Casework
 from storage.repositories.staff import StaffMember
@@ -46,9 +53,7 @@ class Outcome:
     text: str | None
     markup: InlineKeyboardMarkup | None
     toast: str | None = None
-    # (message id in the lawyers' chat, new text) for a card the outbox cannot redraw
-    card_edit: tuple[int, str] | None = None
-    # (staff member, text) to tell privately
+    # (staff member, text) to tell privately, in a new message
     tell: list[tuple[StaffMember, str]] = field(default_factory=list)
 
 
@@ -70,19 +75,23 @@ def _code(symbols: str) -> str | None:
 class Presses:
     """Applies presses for `StaffHandlers`."""
 
-    def __init__(
-        self, views: Views, policy: EscalationPolicy, catalogs: Catalogs, group_language: str
-    ) -> None:
+    def __init__(self, views: Views, policy: EscalationPolicy) -> None:
         self.views = views
         self.policy = policy
-        self.catalogs = catalogs
-        self.group_tr = catalogs.translator(group_language)  # the lawyers' chat's language
+
+    @staticmethod
+    def permits(member: StaffMember, data: str) -> bool:
+        """Whether a staff member may press this kind of button at all (a lawyer: only Write
+        to reporter; whether on this case, `apply` decides)."""
+        return Role(member.role) in MANAGERS or data[1:2] == "c"
 
     async def apply(
         self, tx: SqlTransaction, member: StaffMember, tr: Translator, data: str, now: datetime
     ) -> Outcome | None:
         """Apply a press; None if the data is not a press that is possible now."""
         verb, rest = data[1:2], data[2:]
+        if not self.permits(member, data):
+            return None
         if verb == "l":
             return await self._list(tx, tr, rest)
         code = _code(rest[:CODE_SYMBOLS])
@@ -107,12 +116,11 @@ class Presses:
             )
         if verb == "A" and len(arg) == 32 and await self._workable(tx, line):
             return await self._assign(press, arg)
-        if verb in ("n", "c") and not arg:
-            await tx.staff.set_pending(
-                member.id, {"action": "note" if verb == "n" else "contact", "case": line.code}
-            )
-            key = "send_note" if verb == "n" else "send_contact"
-            return Outcome(html.escape(tr.staff(key, code=line.code)), None)
+        if verb == "n" and not arg:
+            await tx.staff.set_pending(member.id, {"action": "note", "case": line.code})
+            return Outcome(html.escape(tr.staff("send_note", code=line.code)), None)
+        if verb == "c" and arg in ("", CONTACT_FROM_MESSAGE):
+            return await self._ask_contact(press, member, from_message=bool(arg))
         if verb in ("m", "M"):
             return await self._merge(press, arg, confirmed=verb == "M")
         if verb == "e" and not arg:
@@ -185,18 +193,57 @@ class Presses:
             actor, "case.assign", case_code=line.code, detail=f"staff:{lawyer.id}", at=now
         )
         await self._queue_card(tx, line.id, line.urgency)
+        # The lawyer is paged like any page: retried, and dropped if the case has moved on.
+        await tx.outbox.enqueue(
+            kind="page",
+            priority=priority_for(line.urgency),
+            destination=staff_destination(lawyer.id),
+            case_id=line.id,
+            payload={"reason": "assigned"},
+        )
         if lawyer.reachable:
             toast = tr.staff("assigned", code=line.code, name=lawyer.display_name)
         else:
             toast = tr.staff("assigned_not_told", code=line.code, name=lawyer.display_name)
-        outcome = await self._redrawn(tx, tr, line.code, toast)
-        if outcome is not None and lawyer.reachable:
-            language = lawyer.identity.language_code
-            theirs = (
-                self.catalogs.translator(pick_language(language)) if language else self.group_tr
-            )
-            outcome.tell.append((lawyer, theirs.staff("assigned_to_you", code=line.code)))
-        return outcome
+        return await self._redrawn(tx, tr, line.code, toast)
+
+    async def _ask_contact(
+        self, press: _Press, member: StaffMember, *, from_message: bool
+    ) -> Outcome | None:
+        """Write to reporter: the staff member's next message goes to the case's reporter."""
+        tx, tr, line = press.tx, press.tr, press.line
+        if not await may_contact(tx, member, line.id):
+            return Outcome(None, None, tr.alert("contact_not_yours"))
+        await tx.staff.set_pending(member.id, {"action": "contact", "case": line.code})
+        prompt = tr.staff("send_contact", code=line.code)
+        if from_message:  # pressed on a page or on Details: keep it, ask in a new message
+            return Outcome(None, None, prompt, tell=[(member, prompt)])
+        return Outcome(html.escape(prompt), None)
+
+    async def contact(
+        self,
+        tx: SqlTransaction,
+        member: StaffMember,
+        tr: Translator,
+        line: CaseLine,
+        *,
+        text: str,
+        now: datetime,
+    ) -> str:
+        """Relay a staff member's message to a case's reporter (who never learns who wrote),
+        and remember who wrote, so that the reporter's answer goes back to them; the reply."""
+        if not await may_contact(tx, member, line.id):
+            return tr.alert("contact_not_yours")  # taken off the case since they pressed
+        await tx.outbox.enqueue(
+            kind="reporter_message",
+            priority=Priority.REPLY,
+            destination="reporter",
+            case_id=line.id,
+            payload={"text": text, "from": str(member.id)},
+        )
+        await tx.alerts.record_contact(line.id, member.id, now)
+        await tx.audit.append(f"staff:{member.id}", "case.contact", case_code=line.code, at=now)
+        return tr.staff("contact_sent")
 
     async def _merge(self, press: _Press, arg: str, *, confirmed: bool) -> Outcome | None:
         tx, tr, actor, line, now = press.tx, press.tr, press.actor, press.line, press.now
@@ -215,14 +262,17 @@ class Presses:
             return None
         plan = merged.plan
         await self._queue_card(tx, plan.primary.id, merged.primary_urgency)
-        toast = tr.staff("merged", primary=plan.primary.code, secondary=plan.secondary.code)
-        outcome = await self._redrawn(tx, tr, plan.primary.code, toast)
-        if outcome is not None and merged.secondary_card is not None:
-            text = self.group_tr.staff(
-                "card_merged", code=plan.secondary.code, into=plan.primary.code
+        if merged.secondary_card is not None:
+            # The old card says where the work goes on and loses its buttons (the outbox
+            # retries it: a card left with Take on it would be taken by mistake).
+            await tx.outbox.enqueue(
+                kind="card_merged",
+                priority=priority_for(merged.primary_urgency),
+                destination="lawyers",
+                case_id=plan.secondary.id,
             )
-            outcome.card_edit = (merged.secondary_card, text)
-        return outcome
+        toast = tr.staff("merged", primary=plan.primary.code, secondary=plan.secondary.code)
+        return await self._redrawn(tx, tr, plan.primary.code, toast)
 
     async def _erase(self, press: _Press) -> Outcome | None:
         tx, tr, actor, line, now = press.tx, press.tr, press.actor, press.line, press.now

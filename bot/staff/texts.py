@@ -69,7 +69,6 @@ STAFF_TEXTS: dict[str, str] = {
     "contact_to_reporter": (
         "Message from the legal team about case {code}:\n\n{text}\n\nTo answer, send /add."
     ),
-    "assigned_to_you": "Case {code} was assigned to you.",
     # Merging and erasing
     "merge_ask": (
         "Merge case {secondary} into case {primary}?\n\nNothing is deleted: {secondary} keeps "

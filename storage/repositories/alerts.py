@@ -37,6 +37,7 @@ class CaseAlertState:
     tier0_completed_at: datetime | None
     reporter_id: uuid.UUID | None
     duplicate_of: uuid.UUID | None
+    last_contact_by: uuid.UUID | None = None  # who last wrote to the reporter through the bot
 
 
 def _state(row: Case) -> CaseAlertState:
@@ -56,6 +57,7 @@ def _state(row: Case) -> CaseAlertState:
         tier0_completed_at=row.tier0_completed_at,
         reporter_id=row.reporter_id,
         duplicate_of=row.duplicate_of,
+        last_contact_by=row.last_contact_by,
     )
 
 
@@ -110,18 +112,35 @@ class AlertRepository:
         return result.scalar_one_or_none()
 
     async def set_escalation(
-        self, case_id: uuid.UUID, round_index: int, at: datetime | None
+        self, case_id: uuid.UUID, round_index: int, at: datetime | None, now: datetime
     ) -> None:
-        """Move a case's escalation to a round and a time (None: no more rounds)."""
+        """Move a case's escalation to a round and a time (None: no more rounds), at `now` by
+        the bot's clock."""
         await self._session.execute(
             update(Case)
             .where(Case.id == case_id)
-            .values(escalation_round=round_index, next_escalation_at=at)
+            .values(escalation_round=round_index, next_escalation_at=at, updated_at=now)
         )
 
     async def start_escalation(self, case_id: uuid.UUID, now: datetime) -> None:
         """Arm round 0 now (a case just went live)."""
-        await self.set_escalation(case_id, 0, now)
+        await self.set_escalation(case_id, 0, now, now)
+
+    async def held_by(self, case_id: uuid.UUID, staff_id: uuid.UUID) -> bool:
+        """Whether a staff member holds a case (or the case it was merged into)."""
+        row = await self._session.get(Case, case_id, populate_existing=True)
+        if row is None:
+            return False
+        if row.claimed_by == staff_id:
+            return True
+        primary = await self._session.get(Case, row.duplicate_of) if row.duplicate_of else None
+        return primary is not None and primary.claimed_by == staff_id
+
+    async def record_contact(self, case_id: uuid.UUID, staff_id: uuid.UUID, now: datetime) -> None:
+        """A staff member wrote to the case's reporter: the reporter's answers go back to them."""
+        await self._session.execute(
+            update(Case).where(Case.id == case_id).values(last_contact_by=staff_id, updated_at=now)
+        )
 
     async def take(
         self, case_id: uuid.UUID, staff_id: uuid.UUID, now: datetime, lapse_at: datetime

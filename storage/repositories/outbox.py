@@ -7,12 +7,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.cases import Priority
-from storage.models import OutboxMessage, utcnow
+from storage.models import Answer, Case, OutboxMessage, utcnow
 from storage.vault import OwnerKind, Vault, binding
+
+FOLLOW_UP = "follow_up"  # the intake added a reporter's answer ("followup_NNN") to a case
+FOLLOW_UP_PREFIX = "followup_"
+CONTACT_REPLY = "contact_reply"  # that answer, for the staff member who wrote to the reporter
 
 
 class OutboxRepository:
@@ -63,7 +67,43 @@ class OutboxRepository:
         )
         await self._session.flush()
         self.enqueued += 1
+        if kind == FOLLOW_UP and case_id is not None:
+            await self._queue_contact_reply(case_id)
         return message_id
+
+    async def _queue_contact_reply(self, case_id: uuid.UUID) -> None:
+        """The reporter answered (a follow-up): queue it for whoever last wrote to them.
+
+        Every follow-up is queued through here, in the transaction that stores it, so the reply
+        is exactly as durable as the answer. The payload names the answer, never its text:
+        delivery decrypts the answer when it sends it, so a case erased meanwhile sends nothing.
+        """
+        writer = (
+            await self._session.execute(select(Case.last_contact_by).where(Case.id == case_id))
+        ).scalar_one_or_none()
+        if writer is None:
+            return
+        newest = (
+            await self._session.execute(
+                select(Answer.question_id)
+                .where(
+                    Answer.case_id == case_id,
+                    Answer.question_id.startswith(FOLLOW_UP_PREFIX, autoescape=True),
+                )
+                .order_by(func.length(Answer.question_id).desc(), Answer.question_id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if newest is None:
+            return
+        await self.enqueue(
+            kind=CONTACT_REPLY,
+            priority=Priority.NORMAL,  # ahead of replies to reporters, behind alerts
+            destination=f"staff:{writer}",
+            case_id=case_id,
+            staff_id=writer,
+            payload={"answer": newest},
+        )
 
     async def exists(self, dedupe_key: str) -> bool:
         """Whether a pending message with this dedupe key is waiting."""

@@ -27,7 +27,8 @@ async def test_shredding_a_case_blanks_its_card(
             await tx.shred_case(case.id)
         await world.settle()
         [blank] = [m for m in world.bot_messages(world.group) if m.message_id == card.message_id]
-        assert blank.text == f"Case {code}: erased by the reporter."
+        # Neutral: the same words whoever erased it (reporter, coordinator, retention).
+        assert blank.text == f"Case {code}: erased, its data can no longer be read."
         assert blank.buttons() == []
         answer = await world.press_data(lena, blank, str(card.buttons()[0]["callback_data"]))
         assert answer["text"] == "This button is no longer valid."

@@ -74,6 +74,7 @@ async def test_in_contact_in_time_keeps_the_claim_and_brings_an_hourly_reminder(
             "On site",
             "Details",
             "Resolve",
+            "Write to reporter",  # the one holding the case may write to its reporter
         ]
         since = world.cursor()
         await world.advance(minutes=60)

@@ -90,8 +90,9 @@ async def test_assigning_and_reassigning_a_lawyer_moves_the_card_and_tells_the_l
         assert "Lawyer: Lena" in (pressed.screen.text or "")
         await world.settle()
         assert "Taken by: Lena" in (world.card(code).text or "")
-        assert [m.text for m in world.sent_since(lena, before)] == [
-            f"Case {code} was assigned to you."
+        # Lena is paged privately (through the outbox: retried if Telegram fails).
+        assert [(m.text or "").split("\n")[:2] for m in world.sent_since(lena, before)] == [
+            ["This case was assigned to you:", f"🔴 URGENT · {code} · Almaty"]
         ]
         row = await world.case_row(code)
         assert row.claimed_by == await world.staff_id(lena)
@@ -107,8 +108,8 @@ async def test_assigning_and_reassigning_a_lawyer_moves_the_card_and_tells_the_l
         assert (await kira.press(menu, "Marat")).toast == f"{code} assigned to Marat."
         await world.settle()
         assert "Taken by: Marat" in (world.card(code).text or "")
-        assert [m.text for m in world.sent_since(marat, before)] == [
-            f"Case {code} was assigned to you."
+        assert [(m.text or "").split("\n")[:2] for m in world.sent_since(marat, before)] == [
+            ["This case was assigned to you:", f"🔴 URGENT · {code} · Almaty"]
         ]
         assert world.sent_since(lena, before) == []
 
