@@ -294,6 +294,9 @@ class StaffHandlers:
         if query is None:
             raise ApplicationHandlerStop
         data = query.data or ""
+        if not data.startswith(PREFIX):
+            # python-telegram-bot hands a press with empty data to every pattern: not ours.
+            return
         tr = self._tr(update)
         now = self.clock()
         async with self.store.transaction() as tx:
