@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -18,11 +18,12 @@ from bot.domain.cases import Priority, Urgency
 from bot.domain.conversation import ConversationState
 from bot.domain.people import TelegramIdentity
 from bot.domain.ports import CaseInfo
-from storage.models import ProcessedUpdate, Reporter, utcnow
+from storage.models import Case, ProcessedUpdate, Reporter, utcnow
 from storage.repositories.alerts import AlertRepository
 from storage.repositories.attachments import AttachmentRepository
 from storage.repositories.audit import AuditAnchor, AuditLog
 from storage.repositories.cases import CaseRecord, CaseRepository
+from storage.repositories.casework import before_shred
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.reporters import ReporterRepository
@@ -159,13 +160,29 @@ class SqlTransaction:
         )
 
     async def shred_case(self, case_id: uuid.UUID) -> None:
-        """Crypto-shred a case (and blank its card in the lawyers' chat)."""
-        await self.alerts.queue_card_erasure(case_id, self._clock())
+        """Crypto-shred a case (and blank its card in the lawyers' chat).
+
+        Its links are kept first (`storage.repositories.casework.before_shred`): a further
+        report leaves its case, and a case with further reports hands over to the oldest of them,
+        so another reporter's report of the same person is never left on its own.
+        """
+        now = self._clock()
+        await self.alerts.queue_card_erasure(case_id, now)
+        await before_shred(self, case_id, now)
         await self.cases.shred(case_id)
 
     async def erase_reporter(self, reporter_id: uuid.UUID) -> int:
-        """Crypto-shred a reporter and every case they opened."""
-        case_ids = await self.cases.ids_for_reporter(reporter_id)
+        """Crypto-shred a reporter and every case they opened.
+
+        Their further reports go first, so that a case of theirs with a further report of their
+        own is not handed over to a report that goes with it.
+        """
+        rows = await self.session.execute(
+            select(Case.id)
+            .where(Case.reporter_id == reporter_id)
+            .order_by(Case.duplicate_of.is_(None), Case.created_at)
+        )
+        case_ids = list(rows.scalars())
         for case_id in case_ids:
             await self.shred_case(case_id)
         await self._vault.shred(self.session, reporter_id)

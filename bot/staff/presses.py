@@ -279,7 +279,6 @@ class Presses:
         erased = await Casework(tx).erase(line.code, actor, now)
         if erased is None:
             return None
-        if erased.primary_id is not None and erased.primary_urgency is not None:
-            await self._queue_card(tx, erased.primary_id, erased.primary_urgency)
+        # A further report's case was redrawn by the shredding itself (one report fewer).
         text, markup = self.views.erased(tr, erased.code, erased.linked_codes)
         return Outcome(text, markup, tr.staff("erased", code=erased.code))

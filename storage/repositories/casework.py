@@ -18,6 +18,25 @@ reports racing each other, or an older case) are suggested too. A coordinator's 
 * deletes nothing: every report keeps its answers, notes and files under its own key, and the
   primary's view shows them;
 * is written to the audit log as ``case.merge``, once for each case (codes and staff ids only).
+
+Shredding keeps the links
+-------------------------
+Whoever shreds a case (its reporter's erasure, a coordinator, retention), `SqlTransaction.
+shred_case` first calls :func:`before_shred`, in the same transaction:
+
+* a further report leaves its case, which counts one report fewer (and its card is redrawn);
+* a case with further reports hands the person's case over to the oldest of them, which is
+  *promoted*: it stops being a further report and takes over status, the higher urgency,
+  the claim (taker, claim and progress times), the closing and retention times and the report
+  count (less the shredded one); the other further reports point at it; an unclaimed case that
+  still needs a lawyer is escalated afresh from round 0, and an open one gets a card of its own
+  in the lawyers' chat (the old card is blanked). Written to the audit log as ``case.promoted``
+  (the heir, ``in place of`` the shredded code) and ``case.relinked`` (each further report, ``to``
+  the heir): codes only.
+
+Coordinators' erasure and retention shred the further reports first, so they take them along as
+before; a reporter's erasure takes only the reporter's own cases, so another reporter's report
+of the same person carries on.
 """
 
 from __future__ import annotations
@@ -25,17 +44,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import flag_modified
 
-from bot.domain.cases import CaseStatus, Urgency
+from bot.domain.alerting import ALERTABLE
+from bot.domain.cases import CaseStatus, Urgency, priority_for
 from bot.domain.workflow import OPEN
 from storage.models import AuditEntry, Case
-from storage.store import SqlTransaction
+
+if TYPE_CHECKING:  # the store calls `before_shred`: import it for types only
+    from storage.store import SqlTransaction
 
 MERGE_ACTION = "case.merge"
 ERASE_ACTION = "case.erased"
+PROMOTE_ACTION = "case.promoted"
+RELINK_ACTION = "case.relinked"
 # Reading a case is audited, but a case's history shows what was done to it, not who looked.
 QUIET_ACTIONS = ("case.view", "case.details")
 MAX_SUGGESTIONS = 5
@@ -265,7 +291,8 @@ class Casework:
 
     async def erase(self, code: str, actor: str, now: datetime) -> Erased | None:
         """Crypto-shred a case and its further reports (their cards blanked), audited; a further
-        report on its own leaves its primary, which counts one report fewer. None if no case."""
+        report on its own leaves its primary, which counts one report fewer and has its card
+        redrawn (see `before_shred`). None if no case."""
         row = await self._row(code, lock=True)
         if row is None:
             return None
@@ -280,13 +307,7 @@ class Casework:
             await self._tx.audit.append(
                 actor, ERASE_ACTION, case_code=report.code, detail=f"with {row.code}", at=now
             )
-        if primary is not None:
-            fewer = Case.report_count - row.report_count  # in SQL: a concurrent merge may add
-            await self._session.execute(
-                update(Case)
-                .where(Case.id == primary.id)
-                .values(report_count=sql_case((fewer < 1, 1), else_=fewer), updated_at=now)
-            )
+        # Shredding a further report makes its case count one report fewer (`before_shred`).
         code, case_id = row.code, row.id
         await self._tx.shred_case(case_id)
         await self._tx.audit.append(actor, ERASE_ACTION, case_code=code, at=now)
@@ -310,3 +331,117 @@ class Casework:
         return [
             HistoryEntry(at, actor, action, detail) for at, actor, action, detail in rows.all()
         ][::-1]
+
+
+# -- shredding keeps the links (see the module's notes) --------------------------------------
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
+
+
+async def _queue_card(tx: SqlTransaction, row: Case) -> None:
+    await tx.outbox.enqueue(
+        kind="card",
+        priority=priority_for(Urgency(row.urgency)),
+        destination="lawyers",
+        case_id=row.id,
+    )
+
+
+async def before_shred(tx: SqlTransaction, case_id: uuid.UUID, now: datetime) -> Case | None:
+    """Keep the person's case whole before a case is shredded: a further report leaves its case
+    (one report fewer), a case with further reports hands over to the oldest of them. Returns
+    the promoted case, if any. Called by `SqlTransaction.shred_case`, so every way of shredding
+    a case does it, in the shredding transaction."""
+    session = tx.session
+    row = (
+        await session.execute(
+            select(Case)
+            .where(Case.id == case_id)
+            .with_for_update()  # SQLite has no row locks and leaves this out
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if row is None or row.status == CaseStatus.DRAFT.value:
+        return None
+    reports = list(
+        (
+            await session.execute(
+                select(Case)
+                .where(Case.duplicate_of == row.id)
+                .with_for_update()
+                .order_by(Case.created_at, Case.tier0_completed_at, Case.code)
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
+    if row.duplicate_of is not None:
+        await _leave_case(tx, row, reports, now)
+        return None
+    if not reports:
+        return None
+    heir, rest = reports[0], reports[1:]
+    status = CaseStatus(row.status)
+    heir.duplicate_of = None
+    heir.status = row.status
+    heir.urgency = max((Urgency(r.urgency) for r in (row, *reports)), key=_RANK.__getitem__).value
+    heir.report_count = max(1, row.report_count - 1)
+    heir.claimed_by, heir.claimed_at = row.claimed_by, row.claimed_at
+    heir.progress, heir.progress_at = row.progress, row.progress_at
+    heir.closed_at = row.closed_at
+    heir.retain_until = _later(row.retain_until, heir.retain_until)
+    # Announced afresh: a card of its own (or the next digest), not an old "merged" card.
+    heir.card_message_id = None
+    heir.digest_message_id = None
+    if status in ALERTABLE and row.claimed_by is None:
+        # Still nobody on it: the lawyers are paged again from the first round.
+        heir.escalation_round, heir.next_escalation_at = 0, now
+    else:
+        # Held (lapse or reminder timer), in court or closed: the timer carries on as it was.
+        heir.escalation_round = row.escalation_round
+        heir.next_escalation_at = row.next_escalation_at
+    heir.updated_at = now
+    flag_modified(heir, "updated_at")
+    # The shredded case leaves no dangling link behind (its row goes next).
+    row.next_escalation_at = None
+    await session.flush()
+    if rest:
+        await session.execute(
+            update(Case)
+            .where(Case.id.in_([r.id for r in rest]))
+            .values(duplicate_of=heir.id, updated_at=now)
+        )
+    if status in OPEN:
+        await _queue_card(tx, heir)
+    await tx.audit.append(
+        "system", PROMOTE_ACTION, case_code=heir.code, detail=f"in place of {row.code}", at=now
+    )
+    for report in rest:
+        await tx.audit.append(
+            "system", RELINK_ACTION, case_code=report.code, detail=f"to {heir.code}", at=now
+        )
+    return heir
+
+
+async def _leave_case(tx: SqlTransaction, row: Case, reports: list[Case], now: datetime) -> None:
+    """A further report is shredded: its case counts one report fewer, and its card says so."""
+    primary_id = row.duplicate_of
+    assert primary_id is not None
+    if reports:  # not made by the intake or a merge; never left dangling all the same
+        await tx.session.execute(
+            update(Case)
+            .where(Case.id.in_([r.id for r in reports]))
+            .values(duplicate_of=primary_id, updated_at=now)
+        )
+    fewer = Case.report_count - 1  # in SQL: a concurrent report or merge may add
+    await tx.session.execute(
+        update(Case)
+        .where(Case.id == primary_id)
+        .values(report_count=sql_case((fewer < 1, 1), else_=fewer), updated_at=now)
+    )
+    primary = await tx.session.get(Case, primary_id, populate_existing=True)
+    if primary is not None and primary.card_message_id is not None:
+        await _queue_card(tx, primary)
