@@ -62,6 +62,7 @@ class LawyerHandlers:
         policy: EscalationPolicy,
         notify: Callable[[], None],
         directory: StaffDirectory,
+        lawyers_chat_id: int | None = None,
     ) -> None:
         self.store = store
         self.codec = codec
@@ -72,6 +73,8 @@ class LawyerHandlers:
         self.notify = notify
         # Everyone with a role now, /grant and /revoke included (shared with the staff handlers).
         self.directory = directory
+        # The only group where cards are pressed and /oncall is answered (None: none at all).
+        self.lawyers_chat_id = lawyers_chat_id
         self.roster = RosterCommands(store=store, tr=tr, clock=clock)
 
     # -- card buttons ----------------------------------------------------------------------
@@ -92,7 +95,8 @@ class LawyerHandlers:
         now = self.clock()
         identity = TelegramIdentity(user.id, user.id, user.username, user.first_name,
                                     user.last_name, user.language_code)  # fmt: skip
-        reply, details, markup = await self._apply(identity, action, code, now)
+        in_place = self._card_chat(query, user.id)
+        reply, details, markup = await self._apply(identity, action, code, now, in_place=in_place)
         self.notify()
         if details is not None:
             try:
@@ -104,11 +108,33 @@ class LawyerHandlers:
         await query.answer(reply, show_alert=action is ClaimAction.DETAILS)
         raise ApplicationHandlerStop
 
+    def _card_chat(self, query: CallbackQuery, user_id: int) -> bool:
+        """Whether a press is on a message where card buttons count: the card in the lawyers'
+        group, or a page (or Details) in the presser's own private chat. Not a card left in a
+        group that used to be the lawyers' chat, a forwarded card, or a message in someone
+        else's chat."""
+        message = query.message
+        if message is None:
+            return False
+        chat = message.chat
+        if self.lawyers_chat_id is not None and chat.id == self.lawyers_chat_id:
+            return True
+        return chat.type == ChatType.PRIVATE and chat.id == user_id
+
     async def _apply(
-        self, identity: TelegramIdentity, action: ClaimAction, code: str, now: datetime
+        self,
+        identity: TelegramIdentity,
+        action: ClaimAction,
+        code: str,
+        now: datetime,
+        *,
+        in_place: bool,
     ) -> tuple[str, str | None, InlineKeyboardMarkup | None]:
         """Apply a press in one transaction; returns the toast and, for Details, the text and
-        its button (Write to reporter, for the one who holds the case)."""
+        its button (Write to reporter, for the one who holds the case).
+
+        Someone without a role is refused (and the refusal audited) wherever they press; staff
+        pressing outside the card's places (`in_place` false) are told the button is stale."""
         async with self.store.transaction() as tx:
             member = await tx.staff.by_user(identity.user_id)
             case = await tx.alerts.case_by_code(code)
@@ -121,6 +147,8 @@ class LawyerHandlers:
                     at=now,
                 )
                 return self.tr.alert("not_allowed"), None, None
+            if not in_place:
+                return self.tr.alert("stale"), None, None
             # The card names the taker: keep the names Telegram shows for them current.
             member = await tx.staff.refresh_names(identity) or member
             actor = f"staff:{member.id}"
@@ -233,7 +261,16 @@ class LawyerHandlers:
             await tx.staff.mark_reachable(identity)
 
     async def on_oncall(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/oncall: who is on call now (staff only)."""
+        """/oncall: who is on call now (staff only), privately or in the lawyers' group.
+
+        Anywhere else the names of the lawyers on call would reach people who are not staff: the
+        update goes on (without stopping) to the handlers after this one."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        private = chat.type == ChatType.PRIVATE and chat.id == user.id
+        if not private and (self.lawyers_chat_id is None or chat.id != self.lawyers_chat_id):
+            return
         text = await self.roster.who_is_on_call(self._user_id(update))
         if text is not None and update.effective_message is not None:
             await update.effective_message.reply_text(text)

@@ -117,6 +117,7 @@ def build_alerts(
         policy=policy,
         notify=service.notify,
         directory=directory,
+        lawyers_chat_id=settings.lawyers_chat_id,
     )
     handlers.register(application, lawyer_handlers)
     return AlertStack(bot, delivery, service, lawyer_handlers)

@@ -7,6 +7,7 @@ handlers, which answer "unknown command"), and a forged press is refused the sam
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,8 +119,10 @@ class StaffHandlers:
     async def _member(
         self, tx: SqlTransaction, update: Update, roles: frozenset[Role]
     ) -> StaffMember | None:
+        """The sender, if they have one of `roles` and act in their own private chat (an update
+        claiming someone else's private chat is nobody's, as on the reporter's side)."""
         user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        if user is None or chat is None or chat.type != ChatType.PRIVATE or chat.id != user.id:
             return None
         if user.id not in self.directory.user_ids:
             return None
@@ -191,7 +194,7 @@ class StaffHandlers:
             )
             for m in members
         ]
-        await self._reply(update, "\n".join([*lines, "", tr.staff("roles_usage")]), None)
+        await self._say(update, "\n".join([*lines, "", tr.staff("roles_usage")]))
 
     async def on_grant(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/grant <telegram id> <role>."""
@@ -202,26 +205,32 @@ class StaffHandlers:
             if member is None:
                 return
             if len(args) != 2 or not args[0].isdigit() or args[1] not in {r.value for r in Role}:
-                await self._reply(update, tr.staff("roles_usage"), None)
+                await self._say(update, tr.staff("roles_usage"))
                 return
             role = Role(args[1])
-            if not may_grant(Role(member.role), role):
-                await self._reply(update, tr.staff("role_refused"), None)
+            user_id = int(args[0])
+            # The target's present role counts as much as the new one (as for /revoke): a
+            # coordinator makes lawyers, but cannot turn an admin or a coordinator into one.
+            current = await tx.staff.by_user(user_id)
+            if (
+                not may_grant(Role(member.role), role)
+                or (current is not None and not may_grant(Role(member.role), Role(current.role)))
+                or (current is not None and current.id == member.id)
+            ):
+                await self._say(update, tr.staff("role_refused"))
                 return
-            target = await tx.staff.ensure(TelegramIdentity(int(args[0]), int(args[0])), role.value)
+            target = await tx.staff.ensure(TelegramIdentity(user_id, user_id), role.value)
             await tx.audit.append(
                 f"staff:{member.id}",
                 "role.grant",
                 detail=f"staff:{target.id} {role.value}",
                 at=self.clock(),
             )
-        self.directory.user_ids.add(int(args[0]))
+        self.directory.user_ids.add(user_id)
         await apply_menu(
             update.get_bot(), target, role, self.catalogs, self.config.lawyers_language
         )
-        await self._reply(
-            update, tr.staff("role_granted", name=target.display_name, role=role.value), None
-        )
+        await self._say(update, tr.staff("role_granted", name=target.display_name, role=role.value))
 
     async def on_revoke(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/revoke <telegram id>."""
@@ -232,7 +241,7 @@ class StaffHandlers:
             if member is None:
                 return
             if len(args) != 1 or not args[0].isdigit():
-                await self._reply(update, tr.staff("roles_usage"), None)
+                await self._say(update, tr.staff("roles_usage"))
                 return
             target = await tx.staff.by_user(int(args[0]))
             if (
@@ -240,7 +249,7 @@ class StaffHandlers:
                 or target.id == member.id
                 or not may_grant(Role(member.role), Role(target.role))
             ):
-                await self._reply(update, tr.staff("role_refused"), None)
+                await self._say(update, tr.staff("role_refused"))
                 return
             await tx.staff.deactivate(target.id)
             await tx.audit.append(
@@ -248,7 +257,7 @@ class StaffHandlers:
             )
         self.directory.user_ids.discard(int(args[0]))
         await apply_menu(update.get_bot(), target, None)
-        await self._reply(update, tr.staff("role_revoked", name=target.display_name), None)
+        await self._say(update, tr.staff("role_revoked", name=target.display_name))
 
     # -- pending actions (the next message is a note, or a message for the reporter) -------
 
@@ -273,7 +282,7 @@ class StaffHandlers:
                 return
             line = await tx.triage.line(str(pending.get("case", "")))
             if line is None:
-                await self._reply(update, tr.staff("no_such_case"), None)
+                await self._say(update, tr.staff("no_such_case"))
                 return
             text = message.text.strip()[:MAX_NOTE]
             if pending.get("action") == "note":
@@ -284,7 +293,7 @@ class StaffHandlers:
                 reply = tr.staff("note_saved")
             else:
                 reply = await self.presses.contact(tx, member, tr, line, text=text, now=now)
-        await self._reply(update, reply, None)
+        await self._say(update, reply)
 
     # -- buttons ---------------------------------------------------------------------------
 
@@ -376,15 +385,21 @@ class StaffHandlers:
         tr = self._tr(update)
         line = await tx.triage.line(code) if code else None
         if line is None:
-            return tr.staff("no_such_case"), None
+            return html.escape(tr.staff("no_such_case")), None
         await tx.audit.append(
             f"staff:{member.id}", "case.view", case_code=line.code, at=self.clock()
         )
         return await self.views.case_view(tx, tr, line)
 
+    async def _say(self, update: Update, text: str) -> None:
+        """Reply with plain text (escaped: the replies go out as HTML, and "<telegram id>" or a
+        name with "<" in it is no tag), and stop."""
+        await self._reply(update, html.escape(text), None)
+
     async def _reply(
         self, update: Update, text: str, markup: InlineKeyboardMarkup | None, *, stop: bool = True
     ) -> None:
+        """Reply with HTML (`text` must be escaped already)."""
         chat = update.effective_chat
         if chat is not None:
             await update.get_bot().send_message(

@@ -132,5 +132,5 @@ STAFF_TEXTS: dict[str, str] = {
     "stats_claim_none": "Time to claim: no claims yet",
     "stats_unclaimed": "Not taken now: {n}",
     "stats_per_day": "Reports per day: {items}",
-    "stats_chart": "Cases per day",
+    "stats_chart": "Reports per day",
 }

@@ -444,33 +444,15 @@ def cell_id(cell: tuple[Action, Role, Where]) -> str:
     return f"{action.name}-{role.value}-{where.value}"
 
 
-# -- the product's known faults (details and proposed fixes: /tmp/authz_findings.md) ----------
+# -- the product's known faults -------------------------------------------------------------
 
-# Refused cells and checks that succeed or leak (H1..H4 in the findings).
-KNOWN_HOLES: set[str] = {
-    # H1: /oncall answers in any group, naming the lawyers on call to whoever is in it
-    # (bot/alerts/handlers.py on_oncall checks the role, not the chat).
-    *(f"/oncall-{role}-other_group" for role in ("admin", "coordinator", "lawyer")),
-    # H2: card buttons work on a card in any chat, e.g. a group that was once the lawyers' chat
-    # or a forwarded card (bot/alerts/handlers.py on_card_press never looks at the chat).
-    *(
-        f"card-{action.name.lower()}-{role}-other_group"
-        for action in ClaimAction
-        for role in ("admin", "coordinator", "lawyer")
-    ),
-    # H3: a coordinator's button pressed on a message in someone else's private chat is obeyed,
-    # and the screen (case list, case file) is written into that chat (bot/staff/handlers.py
-    # `_member` checks that the chat is private, not that it is the presser's own).
-    "foreign:coordinator-staff-view-on-a-message-in-the-reporters-chat",
-    "foreign:coordinator-staff-list-on-a-message-in-a-lawyers-chat",
-    # H4: /grant <id> lawyer by a coordinator overwrites an admin's or another coordinator's
-    # role (then /revoke removes them): bot/staff/handlers.py on_grant checks only the new role.
-    "grant:coordinator-makes-an-admin-a-lawyer",
-    "grant:coordinator-makes-a-coordinator-a-lawyer",
-}
-# Allowed cells that do not work (B1 in the findings): /staff replies with "<telegram id>" in
-# HTML, which Telegram refuses, so the command fails and falls through to "unknown command".
-KNOWN_BROKEN: set[str] = {"/staff-admin-private", "/staff-coordinator-private"}
+# Refused cells and checks that succeed or leak. Empty since H1..H4 of the findings were fixed:
+# /oncall is answered only privately or in the lawyers' group, card buttons count only on the
+# card in the lawyers' group or in the presser's own private chat, coordinators' buttons only in
+# the presser's own private chat, and /grant applies the target's present role as /revoke does.
+KNOWN_HOLES: set[str] = set()
+# Allowed cells that do not work. Empty since B1 was fixed (the staff replies are HTML-escaped).
+KNOWN_BROKEN: set[str] = set()
 
 
 def command_names(action: Action) -> str | None:
@@ -751,6 +733,8 @@ FOREIGN_PRESSES = [
     "lawyer-presses-the-reporters-button-in-the-reporters-chat",
     "coordinator-staff-view-on-a-message-in-the-reporters-chat",
     "coordinator-staff-list-on-a-message-in-a-lawyers-chat",
+    "coordinator-card-take-on-a-message-in-a-lawyers-chat",
+    "coordinator-card-details-on-a-message-in-a-lawyers-chat",
 ]
 
 
@@ -776,6 +760,11 @@ async def test_a_press_on_a_message_of_another_chat_changes_nothing_and_reveals_
     elif press == "lawyer-presses-the-reporters-button-in-the-reporters-chat":
         message, data = await questionnaire_button(world, reporter)
         presser = lawyer
+    elif press.startswith("coordinator-card"):
+        # Staff pressing genuine card data on a message in someone else's private chat: stale.
+        presser, message = coordinator, await world.private_message(lawyer)
+        action = ClaimAction.TAKE if "take" in press else ClaimAction.DETAILS
+        data = world.card_data(action, code)
     else:
         owner = reporter if "reporters-chat" in press else lawyer
         presser, message = coordinator, await world.private_message(owner)
@@ -852,6 +841,37 @@ async def test_a_coordinator_cannot_change_the_role_of_an_admin_or_another_coord
     assert kept, [str(c) for c in observed.changes]
     refused = EN.staff("role_refused")
     assert [o.text for o in observed.said_in(coordinator.id)] == [refused, refused]
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.COORDINATOR])
+async def test_nobody_changes_their_own_role_with_grant(world: Firm, role: Role) -> None:
+    actor = world.people[role]
+    observed = await world.start()
+    await world.command(actor, Where.PRIVATE, f"/grant {actor.id} lawyer")
+    await world.finish(observed, actor)
+    assert [str(c) for c in observed.changes] == []
+    assert [o.text for o in observed.said_in(actor.id)] == [EN.staff("role_refused")]
+
+
+async def test_staff_replies_show_names_and_usage_with_angle_brackets_as_written(
+    world: Firm,
+) -> None:
+    """The staff replies go out as HTML: "<telegram id>" and a name with "<" or "&" in it must
+    reach the coordinator as written, not be refused by Telegram as a broken tag."""
+    coordinator = world.people[Role.COORDINATOR]
+    odd = world.standin.new_user("<b>Bo & Co</b>", language_code="en")
+    await world.make_staff(odd, "lawyer")
+    usage = EN.staff("roles_usage")
+    assert "<telegram id>" in usage
+    listed = await world.office.say_privately(coordinator, "/staff")
+    assert "<b>Bo & Co</b> · lawyer" in listed.text
+    assert listed.text.endswith(usage)
+    for text in ("/grant", "/grant 12 pope", "/revoke", "/revoke someone"):
+        name, _, args = text.partition(" ")
+        reply = await world.office.say_privately(coordinator, name, args)
+        assert reply.text == usage, text
+    reply = await world.office.say_privately(coordinator, "/revoke", str(odd.id))
+    assert reply.text == EN.staff("role_revoked", name="<b>Bo & Co</b>")
 
 
 async def test_each_role_sees_only_its_own_commands_in_the_menu(world: Firm) -> None:
