@@ -10,6 +10,7 @@ Never turn on the engine's statement echo: it logs parameters, which are ciphert
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage import sqlite_driver
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -74,6 +77,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 600)
+        database = make_url(url).database or ":memory:"
+        kwargs.setdefault("async_creator", partial(sqlite_driver.connect, database))
         engine = create_async_engine(url, **kwargs)
         _install_sqlite_hooks(engine)
         return engine

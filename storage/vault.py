@@ -76,7 +76,7 @@ class Vault:
         cached = _unwrapped(session).get(owner_id)
         if cached is not None and cached[0] is kind:
             return cached[1]
-        row = await session.get(DataKeyRow, owner_id)
+        row = await session.get(DataKeyRow, owner_id)  # no query when already read with its owner
         if row is None or row.owner_kind != kind.value:
             raise KeyShreddedError(f"the data key of this {kind.value} no longer exists")
         dek = self._keys.unwrap(WrappedKey(row.kek_id, row.wrapped), owner_ref(kind, owner_id))

@@ -352,8 +352,8 @@ class IntakeService:
 
     async def _answer(self, turn: _Turn, question: Question, value: Any) -> None:
         assert turn.case is not None
+        answers = await self._answers(turn)  # first: storage then replaces without a lookup
         await turn.tx.put_answer(turn.case.id, question.id, value)
-        answers = await self._answers(turn)
         answers[question.id] = value
         turn.data["skipped"] = [s for s in turn.data.get("skipped", []) if s != question.id]
         await self._advance(turn, question)

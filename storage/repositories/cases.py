@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.domain.cases import CaseStatus, Urgency, new_case_code
-from storage.models import Answer, Case, utcnow
+from storage.models import Answer, Case, DataKeyRow, utcnow
+from storage.session_memo import keep
 from storage.vault import OwnerKind, Vault, binding
 
 PERSON_PURPOSE = "person"
@@ -262,9 +263,19 @@ class CaseRepository:
     async def for_reporter(self, case_id: uuid.UUID) -> CaseRecord | None:
         """A case by id as its reporter sees it (see `latest_for_reporter`); `get` is the row's
         own metadata, as staff see it."""
-        row = await self._session.get(Case, case_id)  # usually already loaded: no query
-        if row is None:
+        # The case's data key comes in the same query: the update that asked reads or writes
+        # answers next. Both stay referenced for the unit of work (no second query for either).
+        found = (
+            await self._session.execute(
+                select(Case, DataKeyRow)
+                .outerjoin(DataKeyRow, DataKeyRow.id == Case.id)
+                .where(Case.id == case_id)
+            )
+        ).first()
+        if found is None:
             return None
+        row = found[0]
+        keep(self._session, row, found[1])
         if row.duplicate_of is None:
             return _record(row)
         primary = await self._session.get(Case, row.duplicate_of)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.conversation import ConversationState
 from storage.crypto import Binding
 from storage.models import Conversation
+from storage.session_memo import keep
 from storage.vault import OwnerKind, Vault, binding
 
 
@@ -28,6 +29,7 @@ class ConversationRepository:
         row = await self._session.get(Conversation, reporter_id)
         if row is None:
             return None
+        keep(self._session, row)  # saved at the end of the same update
         key = await self._vault.get(self._session, OwnerKind.REPORTER, reporter_id)
         return ConversationState.from_dict(key.decrypt_json(row.state, self._binding(reporter_id)))
 

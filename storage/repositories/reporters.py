@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.people import TelegramIdentity
-from storage.models import Reporter
+from storage.models import Conversation, DataKeyRow, Reporter
+from storage.session_memo import keep
 from storage.vault import OwnerKind, Vault, binding
 
 LOOKUP_PURPOSE = "telegram-user"
@@ -25,11 +26,22 @@ class ReporterRepository:
         return self._vault.lookup(LOOKUP_PURPOSE, str(user_id))
 
     async def find(self, user_id: int) -> uuid.UUID | None:
-        """The reporter id for a Telegram user id, if they have written before."""
+        """The reporter id for a Telegram user id, if they have written before.
+
+        Their conversation and data key come in the same query, into the session: the update
+        that asked reads both next, and then needs no query of its own.
+        """
         result = await self._session.execute(
-            select(Reporter.id).where(Reporter.lookup == self._lookup(user_id))
+            select(Reporter.id, Conversation, DataKeyRow)
+            .outerjoin(Conversation, Conversation.reporter_id == Reporter.id)
+            .outerjoin(DataKeyRow, DataKeyRow.id == Reporter.id)
+            .where(Reporter.lookup == self._lookup(user_id))
         )
-        return result.scalar_one_or_none()
+        row = result.first()
+        if row is None:
+            return None
+        keep(self._session, row[1], row[2])
+        return row[0]
 
     async def get_or_create(self, identity: TelegramIdentity) -> uuid.UUID:
         """The reporter for this identity, created (with its own data key) on first contact."""
