@@ -17,6 +17,10 @@ from storage.vault import OwnerKind, Vault, binding
 FOLLOW_UP = "follow_up"  # the intake added a reporter's answer ("followup_NNN") to a case
 FOLLOW_UP_PREFIX = "followup_"
 CONTACT_REPLY = "contact_reply"  # that answer, for the staff member who wrote to the reporter
+REPORTER = "reporter"  # the destination of a case's reporter
+# A neutral notice about a case ("a lawyer has taken your case", "there is news"): every
+# reporter of the person hears it, each under their own case's code (see `enqueue`).
+REPORTER_NOTICE = "reporter_notice"
 
 
 class OutboxRepository:
@@ -41,7 +45,38 @@ class OutboxRepository:
         payload: Any = None,
         dedupe_key: str | None = None,
     ) -> uuid.UUID:
-        """Add a message; a payload is encrypted under the case's key."""
+        """Add a message; a payload is encrypted under the case's key.
+
+        A reporter notice about a case goes to the reporters of its further reports too (one
+        message each, under their own case, so under their own code); a follow-up is also
+        queued for whoever last wrote to the reporter.
+        """
+        message_id = await self._add(
+            kind=kind,
+            priority=priority,
+            destination=destination,
+            case_id=case_id,
+            staff_id=staff_id,
+            payload=payload,
+            dedupe_key=dedupe_key,
+        )
+        if kind == FOLLOW_UP and case_id is not None:
+            await self._queue_contact_reply(case_id)
+        if kind == REPORTER_NOTICE and destination == REPORTER and case_id is not None:
+            await self._notify_further_reporters(case_id, priority, payload, dedupe_key)
+        return message_id
+
+    async def _add(
+        self,
+        *,
+        kind: str,
+        priority: Priority,
+        destination: str,
+        case_id: uuid.UUID | None,
+        staff_id: uuid.UUID | None,
+        payload: Any,
+        dedupe_key: str | None,
+    ) -> uuid.UUID:
         message_id = uuid.uuid4()
         sealed: bytes | None = None
         if payload is not None:
@@ -67,9 +102,36 @@ class OutboxRepository:
         )
         await self._session.flush()
         self.enqueued += 1
-        if kind == FOLLOW_UP and case_id is not None:
-            await self._queue_contact_reply(case_id)
         return message_id
+
+    async def _notify_further_reporters(
+        self, case_id: uuid.UUID, priority: Priority, payload: Any, dedupe_key: str | None
+    ) -> None:
+        """The same notice for the reporter of each further report of the case (linked by the
+        intake or merged), once per reporter: the payload names no case, so delivery words it
+        with the further report's own code and sends it to that report's reporter."""
+        told = (
+            await self._session.execute(select(Case.reporter_id).where(Case.id == case_id))
+        ).scalar_one_or_none()
+        rows = await self._session.execute(
+            select(Case.id, Case.reporter_id)
+            .where(Case.duplicate_of == case_id, Case.reporter_id.is_not(None))
+            .order_by(Case.created_at)
+        )
+        seen = {told}
+        for report_id, reporter_id in rows.all():
+            if reporter_id in seen:
+                continue  # one reporter who reported the person twice hears it once
+            seen.add(reporter_id)
+            await self._add(
+                kind=REPORTER_NOTICE,
+                priority=priority,
+                destination=REPORTER,
+                case_id=report_id,
+                staff_id=None,
+                payload=payload,
+                dedupe_key=None if dedupe_key is None else f"{dedupe_key[:90]}:{report_id.hex}",
+            )
 
     async def _queue_contact_reply(self, case_id: uuid.UUID) -> None:
         """The reporter answered (a follow-up): queue it for whoever last wrote to them.
