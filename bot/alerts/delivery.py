@@ -41,7 +41,9 @@ CARD_KINDS = frozenset({"alert", "card", "urgency_raised", "submitted", "follow_
 MAX_BACKOFF = timedelta(seconds=30)
 MAX_DIGEST_PARTS = 8  # messages per digest pass; the group takes 20 a minute
 MAX_DIGEST = 30  # every case in a digest gets a Take button: 15 rows of two
-MAX_TAKE_BUTTONS = 8  # in a private page about several cases
+# A private page about several cases gives each unclaimed case a Take button, two a row, like a
+# digest; more cases than one message holds (this many, or MAX_TEXT) come in several messages.
+MAX_PAGE_TAKES = 30
 MAX_TEXT = 4096  # Telegram's limit for a message, in UTF-16 code units
 # Why a page was sent, when the case is held by the one paged (else it is still unclaimed).
 HELD_REASONS = frozenset({"reminder", "assigned"})
@@ -394,6 +396,9 @@ class Delivery:
             async with self.store.transaction() as tx:
                 cases = await tx.alerts.undigested(MAX_DIGEST)
                 heads = [self.cards.headline(c, await tx.cases.answers(c.id)) for c in cases]
+            # What does not fit in one message waits for the next one (Telegram counts UTF-16).
+            while len(cases) > 1 and _utf16(self._digest_plain(cases, heads)) > MAX_TEXT:
+                cases, heads = cases[:-1], heads[:-1]
             if not cases:
                 if part == 0:
                     async with self.store.transaction() as tx:
@@ -415,6 +420,10 @@ class Delivery:
                 await tx.alerts.set_digest([c.id for c in cases], message.message_id)
             for case in cases:
                 self.stats.reached.setdefault(case.id, now)
+
+    def _digest_plain(self, cases: list[CaseAlertState], heads: list[str]) -> str:
+        """A digest's text as Telegram counts it (without tags)."""
+        return "\n".join([self.tr.alert("digest_title", n=len(cases)), *heads])
 
     def _digest_message(
         self, cases: list[CaseAlertState], heads: list[str]
@@ -459,29 +468,43 @@ class Delivery:
             async with self.store.transaction() as tx:
                 await tx.alerts.fold([j.id for j in jobs], "staff_unreachable", now)
             return
+        # One message, or several when the cases do not fit in one: each with the jobs of its
+        # own cases, so a message that fails is retried alone and none is sent twice.
         if len(entries) == 1:
-            text, markup = self._single_page(staff_id, entries[0], now)
+            parts = [(entries, *self._single_page(staff_id, entries[0], now))]
         else:
-            text, markup = self._many_page(entries)
+            parts = [(part, *self._many_page(part)) for part in self._split_page(entries)]
         chat_id = member.identity.chat_id
+        unsent = list(jobs)
+        refused = False
 
         async def unreachable() -> None:
             # They never opened a private chat with the bot, or blocked it: tell the
             # coordinators once, and stop trying until they write to the bot.
+            nonlocal refused
+            refused = True
             async with self.store.transaction() as tx:
-                await tx.alerts.fold([j.id for j in jobs], "forbidden", now)
+                await tx.alerts.fold([j.id for j in unsent], "forbidden", now)
                 if await tx.staff.mark_unreachable(staff_id):
                     await queue_unreachable_notice(tx, staff_id)
 
-        message: Message | None = await self._attempt(
-            jobs,
-            now,
-            lambda: self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=markup),
-            entries[0][0].code,
-            unreachable,
-        )
-        if message is not None:
-            await self._sent(jobs, message.message_id, now, [c.id for c, _, _ in entries])
+        for part, text, markup in parts:
+            ids = {case.id for case, _, _ in part}
+            part_jobs = [job for job in jobs if job.case_id in ids]
+            message: Message | None = await self._attempt(
+                part_jobs,
+                now,
+                lambda t=text, m=markup: self.bot.send_message(
+                    chat_id, t, parse_mode="HTML", reply_markup=m
+                ),
+                part[0][0].code,
+                unreachable,
+            )
+            if refused:
+                return  # every job not sent yet was folded with the first refusal
+            if message is not None:
+                await self._sent(part_jobs, message.message_id, now, list(ids))
+                unsent = [job for job in unsent if job.case_id not in ids]
 
     def _single_page(
         self, staff_id: uuid.UUID, entry: _PageEntry, now: datetime
@@ -497,10 +520,12 @@ class Delivery:
             markup = InlineKeyboardMarkup([*markup.inline_keyboard, row])
         return text, markup
 
-    def _many_page(self, entries: list[_PageEntry]) -> tuple[str, InlineKeyboardMarkup | None]:
-        """A page about several cases: those that need a lawyer (with Take buttons), those
-        assigned to the one paged, and reminders of those they hold; no keyboard without a
-        Take button (Telegram refuses an empty one)."""
+    def _page_sections(
+        self, entries: list[_PageEntry], heads: dict[uuid.UUID, str] | None = None
+    ) -> list[tuple[str, list[str]]]:
+        """A page about several cases in sections, as (title, headlines): those that need a
+        lawyer, those assigned to the one paged, and reminders of those they hold. `heads`:
+        headlines already rendered, by case."""
         unclaimed = [e for e in entries if e[0].claimed_by is None]
         held = [e for e in entries if e[0].claimed_by is not None]
         assigned = [e for e in held if e[2].get("reason") == "assigned"]
@@ -514,17 +539,58 @@ class Delivery:
             sections.append((self.tr.alert("page_many_assigned", n=len(assigned)), assigned))
         if reminders:
             sections.append((self.tr.alert("page_many_reminder", n=len(reminders)), reminders))
-        text = "\n\n".join(
-            f"<b>{_esc(title)}</b>\n"
-            + _esc("\n".join(self.cards.headline(c, a) for c, a, _ in part))
+        known = heads or {}
+        return [
+            (title, [known.get(c.id) or self.cards.headline(c, a) for c, a, _ in part])
             for title, part in sections
+        ]
+
+    def _many_page(self, entries: list[_PageEntry]) -> tuple[str, InlineKeyboardMarkup | None]:
+        """A page about several cases (see `_page_sections`), a Take button for each that needs
+        a lawyer; no keyboard without a Take button (Telegram refuses an empty one)."""
+        text = "\n\n".join(
+            f"<b>{_esc(title)}</b>\n" + _esc("\n".join(lines))
+            for title, lines in self._page_sections(entries)
         )
         takes = [
-            [InlineKeyboardButton(self.tr.alert("btn_take_code", code=c.code),
-                                  callback_data=self.codec.encode(ClaimAction.TAKE, c.code))]
-            for c, _, _ in unclaimed[:MAX_TAKE_BUTTONS]
+            InlineKeyboardButton(self.tr.alert("btn_take_code", code=c.code),
+                                 callback_data=self.codec.encode(ClaimAction.TAKE, c.code))
+            for c, _, _ in entries
+            if c.claimed_by is None
         ]  # fmt: skip
-        return text, InlineKeyboardMarkup(takes) if takes else None
+        rows = [takes[i : i + 2] for i in range(0, len(takes), 2)]
+        return text, InlineKeyboardMarkup(rows) if rows else None
+
+    def _page_fits(self, entries: list[_PageEntry], heads: dict[uuid.UUID, str]) -> bool:
+        """Whether a page about these cases fits in one message: Telegram's length limit (its
+        text as Telegram counts it, tags aside) and at most MAX_PAGE_TAKES Take buttons."""
+        if sum(1 for c, _, _ in entries if c.claimed_by is None) > MAX_PAGE_TAKES:
+            return False
+        plain = "\n\n".join(
+            f"{title}\n" + "\n".join(lines) for title, lines in self._page_sections(entries, heads)
+        )
+        return _utf16(plain) <= MAX_TEXT
+
+    def _split_page(self, entries: list[_PageEntry]) -> list[list[_PageEntry]]:
+        """Cases for as many pages as it takes, in the order a page lists them (those that need
+        a lawyer first); every case in exactly one, so every one keeps its Take button."""
+        order = sorted(
+            entries,
+            key=lambda e: (
+                0 if e[0].claimed_by is None else 1 if e[2].get("reason") == "assigned" else 2
+            ),
+        )
+        heads = {c.id: self.cards.headline(c, a) for c, a, _ in entries}
+        parts: list[list[_PageEntry]] = []
+        current: list[_PageEntry] = []
+        for entry in order:
+            if current and not self._page_fits([*current, entry], heads):
+                parts.append(current)
+                current = []
+            current.append(entry)
+        if current:
+            parts.append(current)
+        return parts
 
     def _page_title(self, payload: dict[str, Any]) -> str:
         """The first line of a private page, by why it was sent."""
