@@ -21,6 +21,7 @@ from bot.domain.workflow import TRANSITIONS, TriageFilter
 from bot.i18n import Translator
 from bot.telegram.render import Renderer
 from storage.repositories.casework import Casework, HistoryEntry, MergePlan, Related
+from storage.repositories.outbox import FOLLOW_UP_PREFIX
 from storage.repositories.staff import StaffMember
 from storage.repositories.triage import CaseLine, Stats
 from storage.retention import Expiry
@@ -29,6 +30,8 @@ from storage.store import SqlTransaction
 PAGE = 8
 MAX_TEXT = 4000  # Telegram allows 4096 characters; tags count here, so this is safe
 MAX_NOTE_SHOWN = 600
+MAX_FOLLOW_UP_SHOWN = 300  # characters of one follow-up answer in a case view
+MAX_FOLLOW_UPS_SHOWN = 10  # the newest; "…" says that older ones were left out
 MAX_EXPIRING_SHOWN = 15
 EXTEND_DAYS = 30
 _STATUSES = list(CaseStatus)
@@ -151,6 +154,7 @@ class Views:
         parts = [_bold(tr.staff("case_title", code=line.code))]
         parts.append(html.escape("\n".join(await self._facts(tx, tr, line, related))))
         parts += self._answers(tr, answers)
+        parts += self._follow_ups(tr, line.code, answers)
         parts += await self._reports(tx, tr, related, answers)
         notes = await tx.triage.notes(line.id)
         if notes:
@@ -211,6 +215,36 @@ class Views:
             if question.id in answers and (only is None or question.id in only)
         ]
 
+    def _follow_ups(self, tr: Translator, code: str, answers: dict[str, Any]) -> list[str]:
+        """What the reporter added after the questionnaire (``followup_NNN``: /add, or answers
+        to staff), oldest first, under a heading of its own: texts clipped, files named."""
+        found: list[tuple[int, str, dict[str, Any]]] = []
+        for key, item in answers.items():
+            number = key.removeprefix(FOLLOW_UP_PREFIX)
+            if key.startswith(FOLLOW_UP_PREFIX) and number.isdigit() and isinstance(item, dict):
+                found.append((int(number), str(item.get("at", "")), item))
+        if not found:
+            return []
+        found.sort(key=lambda f: (f[0], f[1]))
+        lines = ["…"] if len(found) > MAX_FOLLOW_UPS_SHOWN else []
+        for _, at, item in found[-MAX_FOLLOW_UPS_SHOWN:]:
+            if item.get("kind") == "text":
+                body = _clip(" ".join(str(item.get("value", "")).split()), MAX_FOLLOW_UP_SHOWN)
+            else:
+                body = tr.alert("details_files", n=1)
+            lines.append(f"{self._when(at)} {body}".lstrip())
+        # The heading a staff member sees over a reporter's answer elsewhere, without the answer.
+        heading = tr.alert("contact_reply", code=code, text="").strip()
+        return [_bold(heading) + "\n" + html.escape("\n".join(lines))]
+
+    def _when(self, at: str) -> str:
+        """A follow-up's time ("at", ISO 8601) in the deployment's zone; "" if unreadable."""
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            return ""
+        return self._local(moment) if moment.tzinfo is not None else ""
+
     async def _reports(
         self, tx: SqlTransaction, tr: Translator, related: Related, answers: dict[str, Any]
     ) -> list[str]:
@@ -225,7 +259,8 @@ class Views:
             heading = _bold(tr.staff(key, code=report.code))
             shown = self._answers(tr, theirs, differ)
             body = "\n".join(shown) if shown else html.escape(tr.staff("report_same"))
-            parts.append(f"{heading}\n{body}")
+            added = self._follow_ups(tr, report.code, theirs)
+            parts.append("\n".join([f"{heading}\n{body}", *added]))
         return parts
 
     async def _history_line(
