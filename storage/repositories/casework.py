@@ -405,8 +405,6 @@ async def before_shred(tx: SqlTransaction, case_id: uuid.UUID, now: datetime) ->
         heir.next_escalation_at = row.next_escalation_at
     heir.updated_at = now
     flag_modified(heir, "updated_at")
-    # The shredded case leaves no dangling link behind (its row goes next).
-    row.next_escalation_at = None
     await session.flush()
     if rest:
         await session.execute(
