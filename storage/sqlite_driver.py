@@ -1,15 +1,21 @@
-"""aiosqlite with one trip to its thread per statement, instead of four.
+"""aiosqlite, with the statements that cannot wait run where they are asked for.
 
-aiosqlite runs SQLite on a thread of its own. SQLAlchemy's adapter makes a trip there to open a
-cursor, one to execute, one to fetch and one to close it: each trip waits for the event loop to
-come round, and SQLite's one connection is held all along (it is one writer at a time anyway).
-Under a surge of reporters that wait, multiplied by four, set the pace of every transaction.
-Here the cursor executes, fetches every row and closes in a single trip; what SQLAlchemy then
-asks of it (description, rows, rowcount) is answered from memory.
+aiosqlite runs SQLite on a thread of its own, and SQLAlchemy's adapter makes four trips there per
+statement (open a cursor, execute, fetch, close). Each trip hands the GIL to that thread and
+back and waits for the event loop to come round, while the transaction holds SQLite's one
+connection (one writer at a time): under a surge of reporters those hand-overs, not SQLite, set
+the pace of every transaction, and the loop spends a fifth of its time waiting for the GIL.
+
+Inside a transaction nothing waits: `BEGIN IMMEDIATE` has taken the write lock, and in WAL mode
+readers never block a writer. So statements in a transaction run at once on the loop's thread
+(an indexed lookup or a row write takes microseconds), and only what can wait goes to
+aiosqlite's thread: BEGIN (another process may hold the lock, up to busy_timeout), COMMIT and
+ROLLBACK (the fsync that makes an answer survive a kill -9 or a power cut), and PRAGMAs.
 
 Only `Connection.cursor` changes; commits, rollbacks, the connection's thread and its error
 types are aiosqlite's own. Plugged in through SQLAlchemy's documented `async_creator` hook
-(storage/db.py).
+(storage/db.py). The sqlite3 connection is used by one caller at a time (SQLAlchemy's pool
+hands it to one session at once, and a session awaits each call), from either thread.
 """
 
 from __future__ import annotations
@@ -43,6 +49,14 @@ def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool =
         cursor.close()
 
 
+_WAITING_VERBS = ("BEGIN", "COMMIT", "END", "ROLLBACK", "PRAGMA", "VACUUM", "ANALYZE")
+
+
+def _may_wait(sql: str) -> bool:
+    """Whether a statement can wait on a lock or the disk (it then runs on aiosqlite's thread)."""
+    return sql.lstrip()[:8].upper().startswith(_WAITING_VERBS)
+
+
 class OneTripCursor:
     """The cursor SQLAlchemy's aiosqlite adapter drives; every call but execute is local."""
 
@@ -67,15 +81,19 @@ class OneTripCursor:
         return self
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
-        """Run one statement in one trip to the connection's thread."""
+        """Run one statement: at once inside a transaction, else on the connection's thread."""
         raw = self._connection.raw
-        return await self._apply(await self._connection.submit(_run, raw, sql, parameters))
+        if _may_wait(sql) or not raw.in_transaction:
+            return await self._apply(await self._connection.submit(_run, raw, sql, parameters))
+        return await self._apply(_run(raw, sql, parameters))
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
-        """Run a statement for many parameter sets in one trip."""
+        """Run a statement for many parameter sets, as `execute` does."""
         raw = self._connection.raw
-        outcome = await self._connection.submit(_run, raw, sql, list(parameters), True)
-        return await self._apply(outcome)
+        if _may_wait(sql) or not raw.in_transaction:
+            outcome = await self._connection.submit(_run, raw, sql, list(parameters), True)
+            return await self._apply(outcome)
+        return await self._apply(_run(raw, sql, list(parameters), True))
 
     async def fetchone(self) -> Any:
         """The next row already read, or None."""
