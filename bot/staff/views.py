@@ -231,10 +231,9 @@ class Views:
             if item.get("kind") == "text":
                 body = _clip(" ".join(str(item.get("value", "")).split()), MAX_FOLLOW_UP_SHOWN)
             else:
-                body = tr.alert("details_files", n=1)
+                body = tr.staff("follow_up_file")
             lines.append(f"{self._when(at)} {body}".lstrip())
-        # The heading a staff member sees over a reporter's answer elsewhere, without the answer.
-        heading = tr.alert("contact_reply", code=code, text="").strip()
+        heading = tr.staff("follow_ups_title", code=code)
         return [_bold(heading) + "\n" + html.escape("\n".join(lines))]
 
     def _when(self, at: str) -> str:
@@ -289,6 +288,10 @@ class Views:
         if entry.action == "case.merge" and detail.startswith(("from ", "into ")):
             merge = "h_merge_from" if detail.startswith("from ") else "h_merge_into"
             return tr.staff(merge, code=detail[5:])
+        if entry.action == "case.promoted" and detail.startswith("in place of "):
+            return tr.staff("h_promoted", code=detail.removeprefix("in place of "))
+        if entry.action == "case.relinked" and detail.startswith("to "):
+            return tr.staff("h_relinked", code=detail.removeprefix("to "))
         key = _HISTORY_KEYS.get(entry.action)
         return tr.staff(key) if key else entry.action
 

@@ -15,7 +15,7 @@ from bot.domain.intake_model import Action
 from bot.standin import BotApiStandIn
 from tests.bot.alert_support import Office, office
 from tests.bot.reporter_driver import Reporter, tr
-from tests.bot.staff_support import audit_of, card_of, labels
+from tests.bot.staff_support import audit_of, card_of, desk, labels
 from tests.databases import ScratchDatabase
 
 EN = tr("en")
@@ -103,6 +103,9 @@ async def test_the_first_reporter_erasing_hands_an_unclaimed_case_to_the_further
         assert await audit_of(world, "case.promoted") == [
             ("system", further, f"in place of {first}")
         ]
+        # The coordinator's case view says so in its history.
+        view = await desk(world).open_case(further)
+        assert f"took the place of {first} (erased)" in (view.text or "")
 
         # A lawyer takes it; the remaining reporter is told under their own code.
         since = world.cursor()

@@ -66,11 +66,11 @@ async def test_the_case_view_lists_what_the_reporter_added_oldest_first(
 
         view = await desk(world).open_case(first)
         text = view.text or ""
-        heading = f"The reporter of case {first} answered:"
+        heading = f"Added later by the reporter of case {first}:"
         assert heading in text
         added = text.split(heading, 1)[1].strip().split("\n\n", 1)[0].split("\n")
         assert added[0] == f"{clock_text(world, 28)} {MOVED}"
-        assert added[1] == f"{clock_text(world, 21)} Files: 1"
+        assert added[1] == f"{clock_text(world, 21)} file attached"
         assert added[2].startswith(f"{clock_text(world, 7)} The police officer said nothing")
         assert added[2].endswith("…")
         assert len(added[2]) < 400
@@ -79,9 +79,8 @@ async def test_the_case_view_lists_what_the_reporter_added_oldest_first(
         assert "ruling.pdf" not in text
         # The further report's addition, under that report and its own code.
         report = text.split(f"Report {further}", 1)[1]
-        assert f"The reporter of case {further} answered:\n{clock_text(world, 14)} {RULING}" in (
-            report
-        )
+        heading = f"Added later by the reporter of case {further}:"
+        assert f"{heading}\n{clock_text(world, 14)} {RULING}" in report
         assert RULING not in text.split(f"Report {further}", 1)[0]
 
 
@@ -94,7 +93,7 @@ async def test_many_additions_show_the_newest_ten_after_an_ellipsis(
         for n in range(1, 13):
             await add(world, olga, code, f"Addition number {n}.")
         text = (await desk(world).open_case(code)).text or ""
-        heading = f"The reporter of case {code} answered:"
+        heading = f"Added later by the reporter of case {code}:"
         added = text.split(heading, 1)[1].strip().split("\n\n", 1)[0].split("\n")
         assert added[0] == "…"
         assert [line.split(" ", 2)[2] for line in added[1:]] == [
