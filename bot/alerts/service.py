@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.alerts.delivery import Delivery
 from bot.domain.alerting import ALERTABLE, Audience, EscalationPolicy
@@ -29,6 +29,9 @@ POLL_SECONDS = 1.0
 OPEN = ALERTABLE
 LAWYERS = "lawyers"
 COORDINATORS = "coordinators"
+# A digest sends a few messages per pass (the group takes 20 a minute); cases it had no room
+# for go out this long after it rather than at the next regular digest.
+DIGEST_CATCH_UP = timedelta(seconds=60)
 
 
 def staff_destination(staff_id: uuid.UUID) -> str:
@@ -229,7 +232,13 @@ class AlertService:
                 )
                 await tx.outbox.enqueue(kind="digest", priority=Priority.HIGH, destination=LAWYERS)
                 await tx.audit.append("system", "surge.off", at=now)
-            due = state.last_digest_at is None or now - state.last_digest_at >= policy.digest_every
+            last = state.last_digest_at
+            due = (
+                last is None
+                or now - last >= policy.digest_every
+                # More cases than one digest could carry: the rest follow soon, not in minutes.
+                or (now - last >= DIGEST_CATCH_UP and await tx.alerts.left_out_of_digest(last))
+            )
             if state.surge and due and not await tx.alerts.pending_for(LAWYERS, "digest"):
                 state.last_digest_at = now
                 await tx.outbox.enqueue(kind="digest", priority=Priority.HIGH, destination=LAWYERS)

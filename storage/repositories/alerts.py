@@ -289,6 +289,24 @@ class AlertRepository:
         order = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2}
         return sorted((_state(row) for row in rows), key=lambda c: order[c.urgency])
 
+    async def left_out_of_digest(self, digest_at: datetime) -> bool:
+        """Whether a live case that was waiting when the digest of `digest_at` ran is still in
+        no card and no digest (the digest had no room for it)."""
+        row = (
+            await self._session.execute(
+                select(Case.id)
+                .where(
+                    Case.card_message_id.is_(None),
+                    Case.digest_message_id.is_(None),
+                    Case.duplicate_of.is_(None),
+                    Case.status.in_(OPEN_FOR_ALERTS),
+                    Case.tier0_completed_at <= digest_at,
+                )
+                .limit(1)
+            )
+        ).first()
+        return row is not None
+
     # -- surge state -----------------------------------------------------------------------
 
     async def surge_state(self) -> AlertState:

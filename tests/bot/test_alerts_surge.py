@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+from bot.alerts.delivery import MAX_DIGEST, MAX_DIGEST_PARTS
+from bot.alerts.service import DIGEST_CATCH_UP
 from bot.domain.cases import Urgency
 from bot.standin import BotApiStandIn
 from tests.bot.alert_support import Office, codes_in, office
@@ -151,3 +153,30 @@ async def test_in_a_surge_only_urgent_cases_page_privately(
         since = world.cursor()
         await world.advance(minutes=15)
         assert any(later in m.content for m in world.pages(lena, since))
+
+
+async def test_cases_left_out_of_a_digest_follow_within_a_minute(
+    standin: BotApiStandIn, database: ScratchDatabase, keyring_path: Path
+) -> None:
+    async with office(standin, database, keyring_path) as world:
+        lena, marat, _dana = world.lawyers
+        await world.put_on_call(primary=lena, secondary=marat)
+        start = world.clock.now
+        # More cases at once than one digest pass carries; the first digest goes out while
+        # they are still coming in.
+        count = MAX_DIGEST * MAX_DIGEST_PARTS + 15
+        codes = [await world.live_case(Urgency.HIGH, city=f"C{i}") for i in range(count)]
+        await world.settle()
+        shown_at_once = {c for m in world.bot_messages(world.group) for c in codes_in(m.content)}
+        assert set(codes) - shown_at_once  # some wait
+        # They go out at catch-ups (a pass carries at most `count - 15`), long before the next
+        # regular digest: two catch-ups take 2 minutes, the regular one comes after 3 minutes.
+        for _ in range(2):
+            await world.advance(seconds=DIGEST_CATCH_UP.total_seconds())
+        assert world.bot.alerts.service.policy.digest_every > 2 * DIGEST_CATCH_UP
+        shown = Counter(
+            c for m in world.bot_messages(world.group) for c in set(codes_in(m.content))
+        )
+        assert {c: shown[c] for c in codes} == dict.fromkeys(codes, 1)
+        per_minute = group_sends_per_minute(world, start)
+        assert max(per_minute.values()) <= GROUP_LIMIT_PER_MINUTE, per_minute
