@@ -75,25 +75,23 @@ class OneTripCursor:
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
-    async def _apply(self, outcome: _Outcome) -> OneTripCursor:
-        self.description, rows, self.rowcount, self.lastrowid = outcome
-        self._rows = deque(rows)
-        return self
-
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
         """Run one statement: at once inside a transaction, else on the connection's thread."""
-        raw = self._connection.raw
-        if _may_wait(sql) or not raw.in_transaction:
-            return await self._apply(await self._connection.submit(_run, raw, sql, parameters))
-        return await self._apply(_run(raw, sql, parameters))
+        return await self._execute(sql, parameters, False)
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
         """Run a statement for many parameter sets, as `execute` does."""
+        return await self._execute(sql, list(parameters), True)
+
+    async def _execute(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
         raw = self._connection.raw
         if _may_wait(sql) or not raw.in_transaction:
-            outcome = await self._connection.submit(_run, raw, sql, list(parameters), True)
-            return await self._apply(outcome)
-        return await self._apply(_run(raw, sql, list(parameters), True))
+            outcome = await self._connection.submit(_run, raw, sql, parameters, many)
+        else:
+            outcome = _run(raw, sql, parameters, many)
+        self.description, rows, self.rowcount, self.lastrowid = outcome
+        self._rows = deque(rows)
+        return self
 
     async def fetchone(self) -> Any:
         """The next row already read, or None."""

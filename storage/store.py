@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.cases import Priority, Urgency
@@ -62,27 +61,17 @@ class SqlTransaction:
         One statement, no savepoint: this runs for every update a reporter sends.
         """
         bind = self.session.bind
-        dialect = bind.dialect.name if bind is not None else ""
-        values = {"update_id": update_id, "processed_at": self._clock()}
-        keys = [ProcessedUpdate.update_id]
-        returning = ProcessedUpdate.update_id
-        if dialect == "postgresql":
-            pg = (
-                pg_insert(ProcessedUpdate)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=keys)
-            )
-            return (await self.session.execute(pg.returning(returning))).first() is not None
-        if dialect == "sqlite":
-            lite = sqlite_insert(ProcessedUpdate).values(values)
-            lite = lite.on_conflict_do_nothing(index_elements=keys)
-            return (await self.session.execute(lite.returning(returning))).first() is not None
-        try:  # another backend: a savepoint and the primary key do the same
-            async with self.session.begin_nested():
-                await self.session.execute(insert(ProcessedUpdate).values(values))
-        except IntegrityError:
-            return False
-        return True
+        # The two backends we run on spell the upsert alike, in different dialect modules.
+        upsert: Callable[[type[ProcessedUpdate]], Any] = (
+            pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
+        )
+        statement = (
+            upsert(ProcessedUpdate)
+            .values(update_id=update_id, processed_at=self._clock())
+            .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+            .returning(ProcessedUpdate.update_id)
+        )
+        return (await self.session.execute(statement)).first() is not None
 
     async def reporter_id(self, identity: TelegramIdentity) -> uuid.UUID:
         """The reporter for this identity, created on first contact."""

@@ -16,6 +16,13 @@ from storage.models import AlertState, AuditEntry, Case, OutboxMessage
 LEASE = timedelta(seconds=60)
 ERASED_PREFIX = "erased:"
 OPEN_FOR_ALERTS = tuple(sorted(s.value for s in ALERTABLE))
+# A live case announced neither by a card nor by a digest yet (further reports ride on theirs).
+_UNANNOUNCED = (
+    Case.card_message_id.is_(None),
+    Case.digest_message_id.is_(None),
+    Case.duplicate_of.is_(None),
+    Case.status.in_(OPEN_FOR_ALERTS),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,15 +282,7 @@ class AlertRepository:
         """Live cases announced neither by a card nor a digest yet, most urgent and oldest first."""
         rows = (
             await self._session.execute(
-                select(Case)
-                .where(
-                    Case.card_message_id.is_(None),
-                    Case.digest_message_id.is_(None),
-                    Case.duplicate_of.is_(None),
-                    Case.status.in_(OPEN_FOR_ALERTS),
-                )
-                .order_by(Case.tier0_completed_at)
-                .limit(limit)
+                select(Case).where(*_UNANNOUNCED).order_by(Case.tier0_completed_at).limit(limit)
             )
         ).scalars()
         order = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2}
@@ -294,15 +293,7 @@ class AlertRepository:
         no card and no digest (the digest had no room for it)."""
         row = (
             await self._session.execute(
-                select(Case.id)
-                .where(
-                    Case.card_message_id.is_(None),
-                    Case.digest_message_id.is_(None),
-                    Case.duplicate_of.is_(None),
-                    Case.status.in_(OPEN_FOR_ALERTS),
-                    Case.tier0_completed_at <= digest_at,
-                )
-                .limit(1)
+                select(Case.id).where(*_UNANNOUNCED, Case.tier0_completed_at <= digest_at).limit(1)
             )
         ).first()
         return row is not None

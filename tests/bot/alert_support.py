@@ -310,11 +310,17 @@ async def office(
     database: ScratchDatabase,
     keyring_path: Path,
     clock: FakeClock | None = None,
+    *,
+    lawyers: list[PlayUser] | None = None,
+    coordinator: PlayUser | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Office]:
-    """Start the bot with three lawyers (two of whom started it privately) and a coordinator."""
-    lawyers = [standin.new_user(name, language_code="en") for name in ("Lena", "Marat", "Dana")]
-    coordinator = standin.new_user("Kira", language_code="en")
+    """Start the bot with three lawyers (the first two started it privately) and a coordinator:
+    Lena, Marat, Dana and Kira unless given."""
+    lawyers = lawyers or [
+        standin.new_user(name, language_code="en") for name in ("Lena", "Marat", "Dana")
+    ]
+    coordinator = coordinator or standin.new_user("Kira", language_code="en")
     outsider = standin.new_user("Oleg", language_code="en")
     group = standin.new_group("Lawyers", members=[*lawyers, coordinator, outsider])
     clock = clock or FakeClock()

@@ -38,8 +38,7 @@ from bot.standin import BotApiStandIn
 from bot.standin.models import PlayUser
 from storage.db import make_engine
 from storage.models import Base
-from tests.bot.alert_support import FakeClock, Office
-from tests.bot.conftest import bot_settings
+from tests.bot.alert_support import FakeClock, Office, office
 from tests.databases import ScratchDatabase
 from tests.leaks import encodings
 
@@ -296,33 +295,16 @@ async def canary_office(
 ) -> AsyncIterator[Office]:
     """`alert_support.office`, with canary staff: three lawyers (Dana never wrote to the bot)
     and a coordinator; an outsider (Oleg) in the lawyers' group who is not staff."""
-    lawyers = [person.play(standin) for person in LAWYERS]
-    coordinator = COORDINATOR.play(standin)
-    outsider = standin.new_user("Oleg", language_code="en")
-    group = standin.new_group("Lawyers", members=[*lawyers, coordinator, outsider])
-    clock = clock or FakeClock()
-    settings = bot_settings(
+    async with office(
         standin,
         database,
         keyring_path,
-        lawyers_chat_id=group.id,
-        lawyer_ids=",".join(str(u.id) for u in lawyers),
-        coordinator_ids=str(coordinator.id),
-        lawyers_language="en",
+        clock,
+        lawyers=[person.play(standin) for person in LAWYERS],
+        coordinator=COORDINATOR.play(standin),
         **overrides,
-    )
-    world = Office(standin, clock, group, lawyers, coordinator, outsider, settings)
-    world.mark(clock.now)
-    clock.listeners.append(world.mark)
-    try:
-        await world.start()
-        for user in (lawyers[0], lawyers[1], coordinator, outsider):
-            await world.say_privately(user, "/start")
-        await world.settle()
+    ) as world:
         yield world
-    finally:
-        clock.listeners.remove(world.mark)
-        await world.stop()
 
 
 async def run_daily_retention(world: Office) -> None:
